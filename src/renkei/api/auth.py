@@ -1,0 +1,33 @@
+"""API authentication: the browser session (with CSRF) or a personal access token (``Authorization: Bearer``)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.security import APIKeyCookie, HttpBearer
+
+from .services import token_user
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """Django's session cookie; unsafe methods are CSRF-checked by django-ninja."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+token_auth = TokenAuth()
+session_auth = SessionAuth(csrf=True)
+STAFF_AUTH = [token_auth, session_auth]

@@ -1,0 +1,154 @@
+"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, bench.
+
+Help is Japanese; with LANG=en* (or RENKEI_LANG=en) it is English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+MESSAGES = {
+    "ja": {
+        "prog": "renkei — 産学官金連携支援プラットフォーム",
+        "epilog": "データディレクトリ: RENKEI_DATA_DIR（既定 ./var）。DATABASE_URL で PostgreSQL を指定できます。",
+        "serve": "Web サーバーを起動します",
+        "host": "待ち受けるアドレス（既定 127.0.0.1）",
+        "port": "ポート番号（既定 8000 または環境変数 PORT）",
+        "threads": "ワーカースレッド数",
+        "demo": "デモデータ（千葉県・山形県の連携支援体制など）を読み込み、サーバーを起動します",
+        "no_serve": "読み込みだけを行い、サーバーは起動しません",
+        "reset": "既存のデータベースを削除してから読み込みます（SQLite のみ）",
+        "migrate": "データベースを最新の構造にします（参照データも読み込みます）",
+        "createadmin": "システム管理者（スーパーユーザー）を作成します",
+        "username": "ユーザー名",
+        "email": "メールアドレス",
+        "password": "パスワード（省略時は対話的に入力、または環境変数 RENKEI_ADMIN_PASSWORD）",
+        "import": "CSV（UTF-8 / Shift_JIS）または Excel（.xlsx）から取り込みます",
+        "import_what": "取り込む対象",
+        "file": "ファイルのパス",
+        "dry_run": "検証だけを行い、誤りのある行をすべて表示します（何も書き込みません）",
+        "organization": "登録機関の ID（企業の取り込み時）",
+        "as_user": "操作する利用者のユーザー名（省略時は最初のスーパーユーザー）",
+        "export": "CSV または Excel（.xlsx）に書き出します",
+        "export_what": "書き出す対象",
+        "output": "出力ファイル（拡張子 .csv / .xlsx で形式を決めます。省略時は標準出力に CSV）",
+        "encoding": "CSV の文字コード（utf-8-sig / cp932）",
+        "bench": "性能を測定します",
+        "bench_what": "測定の種類",
+        "rows": "生成する行数",
+        "json": "結果を JSON で出力します",
+    },
+    "en": {
+        "prog": "renkei — a platform for regional industry-support networks",
+        "epilog": "Data directory: RENKEI_DATA_DIR (default ./var). DATABASE_URL selects PostgreSQL.",
+        "serve": "Start the web server",
+        "host": "Address to listen on (default 127.0.0.1)",
+        "port": "Port (default 8000 or $PORT)",
+        "threads": "Worker threads",
+        "demo": "Load the demo data (the Chiba and Yamagata networks and more) and start the server",
+        "no_serve": "Only load; do not start the server",
+        "reset": "Delete the existing database first (SQLite only)",
+        "migrate": "Bring the database schema up to date (and load reference data)",
+        "createadmin": "Create a system administrator (superuser)",
+        "username": "User name",
+        "email": "E-mail address",
+        "password": "Password (prompted if omitted, or $RENKEI_ADMIN_PASSWORD)",
+        "import": "Import from CSV (UTF-8 / Shift_JIS) or Excel (.xlsx)",
+        "import_what": "What to import",
+        "file": "Path of the file",
+        "dry_run": "Validate only and print every bad row (writes nothing)",
+        "organization": "Owning organization id (for companies)",
+        "as_user": "User name to act as (default: the first superuser)",
+        "export": "Export to CSV or Excel (.xlsx)",
+        "export_what": "What to export",
+        "output": "Output file (.csv or .xlsx; default: CSV on standard output)",
+        "encoding": "CSV encoding (utf-8-sig / cp932)",
+        "bench": "Measure performance",
+        "bench_what": "What to measure",
+        "rows": "Number of rows to generate",
+        "json": "Print the result as JSON",
+    },
+}
+
+
+def language() -> str:
+    lang = os.environ.get("RENKEI_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or "ja"
+    return "en" if lang.lower().startswith("en") else "ja"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    t = MESSAGES[language()]
+    parser = argparse.ArgumentParser(prog="renkei", description=t["prog"], epilog=t["epilog"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("serve", help=t["serve"], description=t["serve"])
+    p.add_argument("--host", default="127.0.0.1", help=t["host"])
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help=t["port"])
+    p.add_argument("--threads", type=int, default=8, help=t["threads"])
+
+    p = sub.add_parser("demo", help=t["demo"], description=t["demo"])
+    p.add_argument("--no-serve", action="store_true", help=t["no_serve"])
+    p.add_argument("--reset", action="store_true", help=t["reset"])
+    p.add_argument("--host", default="127.0.0.1", help=t["host"])
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help=t["port"])
+    p.add_argument("--threads", type=int, default=8, help=t["threads"])
+
+    sub.add_parser("migrate", help=t["migrate"], description=t["migrate"])
+
+    p = sub.add_parser("createadmin", help=t["createadmin"], description=t["createadmin"])
+    p.add_argument("--username", default="admin", help=t["username"])
+    p.add_argument("--email", default="", help=t["email"])
+    p.add_argument("--password", default=None, help=t["password"])
+
+    p = sub.add_parser("import", help=t["import"], description=t["import"])
+    p.add_argument("what", choices=["companies", "organizations"], help=t["import_what"])
+    p.add_argument("file", help=t["file"])
+    p.add_argument("--dry-run", action="store_true", help=t["dry_run"])
+    p.add_argument("--organization", type=int, default=None, help=t["organization"])
+    p.add_argument("--as-user", default=None, help=t["as_user"])
+
+    p = sub.add_parser("export", help=t["export"], description=t["export"])
+    p.add_argument("what", choices=["companies", "organizations"], help=t["export_what"])
+    p.add_argument("-o", "--output", default=None, help=t["output"])
+    p.add_argument(
+        "--encoding", default="utf-8-sig", choices=["utf-8-sig", "utf-8", "cp932"], help=t["encoding"]
+    )
+    p.add_argument("--as-user", default=None, help=t["as_user"])
+
+    p = sub.add_parser("bench", help=t["bench"], description=t["bench"])
+    bench = p.add_subparsers(dest="bench_what", metavar="KIND")
+    bench.required = True
+    b = bench.add_parser("import", help=t["bench_what"] + ": import")
+    b.add_argument("--rows", type=int, default=100_000, help=t["rows"])
+    b.add_argument("--json", action="store_true", help=t["json"])
+    return parser
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
+    import django  # noqa: PLC0415 - Django is configured only after the arguments are parsed
+
+    django.setup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo" and args.reset:
+        from renkei.commands import reset_sqlite  # noqa: PLC0415
+
+        reset_sqlite()
+    setup_django()
+    from renkei import commands  # noqa: PLC0415 - needs Django set up
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return handler(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except commands.CommandError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return 2

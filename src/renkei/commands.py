@@ -1,0 +1,142 @@
+"""Handlers behind the ``renkei`` command (Django is set up before any of these run)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+
+class CommandError(Exception):
+    pass
+
+
+def reset_sqlite() -> None:
+    """Remove the SQLite database of the data dir (before Django opens it)."""
+    if os.environ.get("DATABASE_URL"):
+        raise SystemExit("エラー: --reset は SQLite（DATABASE_URL 未設定）のときだけ使えます。")
+    data_dir = Path(os.environ.get("RENKEI_DATA_DIR", "var")).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        (data_dir / f"renkei.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+def cmd_migrate(args) -> int:
+    call_command("migrate", interactive=False, verbosity=1)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from waitress import serve  # noqa: PLC0415 - only the server needs it
+
+    from renkei.wsgi import application  # noqa: PLC0415
+
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"renkei: http://{args.host}:{args.port}/ で待ち受けています（Ctrl+C で終了）", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="renkei")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from renkei.demo.loader import load_demo  # noqa: PLC0415
+
+    call_command("migrate", interactive=False, verbosity=0)
+    summary = load_demo(out=sys.stdout)
+    if args.no_serve:
+        return 0
+    if summary.get("logins"):
+        print("\nデモ用ログイン（パスワードはすべて同じ）:")
+        for line in summary["logins"]:
+            print(f"  {line}")
+    return cmd_serve(args)
+
+
+def cmd_createadmin(args) -> int:
+    User = get_user_model()
+    password = args.password or os.environ.get("RENKEI_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "パスワードを --password か環境変数 RENKEI_ADMIN_PASSWORD で指定してください。"
+            )
+        password = getpass.getpass("パスワード: ")
+        if password != getpass.getpass("パスワード（確認）: "):
+            raise CommandError("パスワードが一致しません。")
+    if User.objects.filter(username=args.username).exists():
+        raise CommandError(f"ユーザー名 {args.username} はすでに使われています。")
+    from django.contrib.auth.password_validation import validate_password  # noqa: PLC0415
+    from django.core.exceptions import ValidationError  # noqa: PLC0415
+
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from None
+    User.objects.create_superuser(username=args.username, email=args.email, password=password)
+    print(f"管理者 {args.username} を作成しました。")
+    return 0
+
+
+def acting_user(username: str | None):
+    User = get_user_model()
+    if username:
+        try:
+            return User.objects.get(username=username, is_active=True)
+        except User.DoesNotExist:
+            raise CommandError(f"利用者 {username} は見つかりません。") from None
+    user = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if user is None:
+        raise CommandError(
+            "スーパーユーザーがいません。renkei createadmin で作成するか --as-user を指定してください。"
+        )
+    return user
+
+
+def cmd_import(args) -> int:
+    from renkei.companies.importing import import_companies  # noqa: PLC0415
+    from renkei.network.importing import import_organizations  # noqa: PLC0415
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"ファイルが見つかりません: {path}")
+    actor = acting_user(args.as_user)
+    if args.what == "companies":
+        result = import_companies(
+            path, actor=actor, owner_organization_id=args.organization, dry_run=args.dry_run
+        )
+    else:
+        result = import_organizations(path, actor=actor, dry_run=args.dry_run)
+    for line in result.report_lines():
+        print(line)
+    return 0 if result.ok else 1
+
+
+def cmd_export(args) -> int:
+    from renkei.companies.exporting import export_companies  # noqa: PLC0415
+    from renkei.network.exporting import export_organizations  # noqa: PLC0415
+
+    actor = acting_user(args.as_user)
+    exporter = export_companies if args.what == "companies" else export_organizations
+    if args.output:
+        n = exporter(actor=actor, path=Path(args.output), encoding=args.encoding)
+        print(f"{n} 件を {args.output} に書き出しました。", file=sys.stderr)
+    else:
+        exporter(actor=actor, stream=sys.stdout, encoding=args.encoding)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    if args.bench_what == "import":
+        from renkei.bench.imports import run_import_bench  # noqa: PLC0415
+
+        result = run_import_bench(rows=args.rows)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            for key, value in result.items():
+                print(f"{key}: {value}")
+        return 0
+    raise CommandError(f"未知の測定です: {args.bench_what}")

@@ -1,0 +1,149 @@
+"""Writes for companies: every write goes through here (forms, API, importers, demo)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from renkei.network.choices import StaffRole
+from renkei.network.models import Organization
+from renkei.network.selectors import StaffContext, staff_context
+
+from .models import Company
+from .validation import CompanyValidator
+
+_validator: CompanyValidator | None = None
+
+
+def validator() -> CompanyValidator:
+    """A process-wide validator; reference data (JSIC, municipalities) does not change at run time."""
+    global _validator  # noqa: PLW0603
+    if _validator is None or not _validator.jsic:
+        _validator = CompanyValidator()
+    return _validator
+
+
+def can_edit_company(ctx: StaffContext, company: Company) -> bool:
+    if ctx.is_superuser:
+        return True
+    if company.owner_organization_id in ctx.writer_org_ids:
+        return True
+    # Secretariat and coordinators of the region may edit what the company agreed to share in the region.
+    return company.consent_share_region and any(
+        ctx.region_by_org[o] == company.region_id
+        and ctx.roles_by_org[o] in (StaffRole.SECRETARIAT, StaffRole.COORDINATOR)
+        and ctx.kind_by_org[o] != "finance"
+        for o in ctx.roles_by_org
+    )
+
+
+def _owner_for(ctx: StaffContext, owner_organization_id: int | None) -> Organization:
+    if ctx.is_superuser and owner_organization_id:
+        try:
+            return Organization.objects.select_related("region").get(pk=owner_organization_id)
+        except (Organization.DoesNotExist, ValueError, TypeError):
+            raise ValidationFailed.from_errors(
+                [FieldError("owner_organization", "指定された登録機関は存在しません。")]
+            ) from None
+    writable = sorted(ctx.writer_org_ids)
+    if not writable:
+        raise PermissionDenied("企業を登録できるのは、支援機関の事務局・コーディネーター・担当者です。")
+    if owner_organization_id is None:
+        chosen = writable[0]
+    elif owner_organization_id in ctx.writer_org_ids:
+        chosen = owner_organization_id
+    else:
+        raise ValidationFailed.from_errors(
+            [FieldError("owner_organization", "所属していない機関を登録機関に指定することはできません。")]
+        )
+    return Organization.objects.select_related("region").get(pk=chosen)
+
+
+def _raise_if_invalid(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+
+
+def _check_unique_number(region_id: int, number: str | None, exclude_id: int | None = None) -> None:
+    if not number:
+        return
+    qs = Company.objects.filter(region_id=region_id, corporate_number=number)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    if qs.exists():
+        raise Conflict("この法人番号の企業はすでにこの地域で登録されています。", field="corporate_number")
+
+
+def _apply_size(company: Company) -> None:
+    verdict = validator().size(company.jsic_id, company.capital, company.employees)
+    company.size_class = verdict.size_class
+    company.sector = verdict.sector
+    company.size_reason = verdict.reason[:300]
+
+
+@transaction.atomic
+def company_create(
+    *,
+    actor: User,
+    data: dict[str, Any],
+    owner_organization_id: int | None = None,
+    is_fictitious: bool = False,
+) -> Company:
+    """Register a company. ``data`` holds raw input keyed as in validation.FIELD_LABELS."""
+    ctx = staff_context(actor)
+    cleaned = validator().clean(data)
+    owner = _owner_for(ctx, owner_organization_id)
+    _raise_if_invalid(cleaned.errors)
+    _check_unique_number(owner.region_id, cleaned.values.get("corporate_number"))
+    company = Company(
+        **cleaned.values,
+        region_id=owner.region_id,
+        owner_organization=owner,
+        created_by=actor,
+        is_fictitious=is_fictitious,
+    )
+    if company.consent_share_region or company.consent_share_outside:
+        company.consent_recorded_on = dt.date.today()
+    _apply_size(company)
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:
+        raise Conflict(
+            "この法人番号の企業はすでにこの地域で登録されています。", field="corporate_number"
+        ) from None
+    return company
+
+
+@transaction.atomic
+def company_update(*, actor: User, company_id: int, data: dict[str, Any]) -> Company:
+    """Change a company; only the keys present in ``data`` are changed."""
+    ctx = staff_context(actor)
+    try:
+        company = Company.objects.visible_to(actor).select_for_update().get(pk=company_id)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        raise NotFound("指定された企業は見つかりません。") from None
+    if not can_edit_company(ctx, company):
+        raise PermissionDenied("この企業の情報を変更する権限がありません。")
+    cleaned = validator().clean(data, partial=True)
+    _raise_if_invalid(cleaned.errors)
+    if "corporate_number" in cleaned.values:
+        _check_unique_number(company.region_id, cleaned.values["corporate_number"], exclude_id=company.pk)
+    consent_before = (company.consent_share_region, company.consent_share_outside)
+    for key, value in cleaned.values.items():
+        setattr(company, key, value)
+    if (company.consent_share_region, company.consent_share_outside) != consent_before:
+        company.consent_recorded_on = dt.date.today()
+    _apply_size(company)
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:
+        raise Conflict(
+            "この法人番号の企業はすでにこの地域で登録されています。", field="corporate_number"
+        ) from None
+    return company
