@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -13,7 +16,9 @@ from renkei.network.choices import StaffRole
 from renkei.network.models import Organization
 from renkei.network.selectors import StaffContext, staff_context
 
-from .models import Company
+from renkei.core.text import nfkc, squash_spaces
+
+from .models import Company, Contact
 from .validation import CompanyValidator
 
 _validator: CompanyValidator | None = None
@@ -50,6 +55,11 @@ def _owner_for(ctx: StaffContext, owner_organization_id: int | None) -> Organiza
                 [FieldError("owner_organization", "指定された登録機関は存在しません。")]
             ) from None
     writable = sorted(ctx.writer_org_ids)
+    if not writable and ctx.is_superuser:
+        # A superuser belongs to no body by default: the owner must be named, not refused as a permission.
+        raise ValidationFailed.from_errors(
+            [FieldError("owner_organization", "登録機関（企業を登録する支援機関）を指定してください。")]
+        )
     if not writable:
         raise PermissionDenied("企業を登録できるのは、支援機関の事務局・コーディネーター・担当者です。")
     if owner_organization_id is None:
@@ -147,3 +157,50 @@ def company_update(*, actor: User, company_id: int, data: dict[str, Any]) -> Com
             "この法人番号の企業はすでにこの地域で登録されています。", field="corporate_number"
         ) from None
     return company
+
+
+def _clean_contact(data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for key, label, maximum in (
+        ("name", "氏名", 100),
+        ("kana", "よみがな", 100),
+        ("department", "部署", 100),
+        ("title", "役職", 100),
+    ):
+        text = squash_spaces(data.get(key))
+        if len(text) > maximum:
+            errors.append(FieldError(key, f"{label}は{maximum}文字以内で入力してください。"))
+        values[key] = text
+    if not values["name"]:
+        errors.append(FieldError("name", "担当者の氏名を入力してください。"))
+    email = nfkc(data.get("email"))
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors.append(FieldError("email", "メールアドレスの形式が正しくありません。"))
+    values["email"] = email
+    phone = nfkc(data.get("phone")).replace(" ", "")
+    if phone and not re.fullmatch(r"[0-9()+\-]{6,30}", phone):
+        errors.append(FieldError("phone", "電話番号は数字とハイフンで入力してください（例: 043-223-2711）。"))
+    values["phone"] = phone
+    values["is_primary"] = bool(data.get("is_primary", False))
+    return values, errors
+
+
+@transaction.atomic
+def contact_create(*, actor: User, company_id: int, data: dict[str, Any]) -> Contact:
+    """Add a contact person (personal data) to a company the actor may edit."""
+    ctx = staff_context(actor)
+    try:
+        company = Company.objects.visible_to(actor).select_for_update().get(pk=company_id)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        raise NotFound("指定された企業は見つかりません。") from None
+    if not can_edit_company(ctx, company):
+        raise PermissionDenied("この企業の担当者を登録する権限がありません。")
+    values, errors = _clean_contact(data)
+    _raise_if_invalid(errors)
+    if values["is_primary"]:
+        company.contacts.filter(is_primary=True).update(is_primary=False)
+    return Contact.objects.create(company=company, created_by=actor, **values)

@@ -1,0 +1,201 @@
+"""The demo data: ``renkei demo`` (and ``renkei demo --no-serve``) calls ``load_demo``.
+
+What it loads, all from ``renkei/demo/data/`` (nothing about a region is written in this module):
+- the network definitions listed in ``demo.json`` (``common.json`` categories and capability tags; ``chiba.json``
+  and ``yamagata.json`` from the two prefectures' 連携支援計画; ``partners.json`` the partner regions and the
+  TKF, IMY 会議 and 産業技術連携推進会議 networks) through ``network.definition.network_definition_load``;
+- demo users, each with a membership made by ``network.services.membership_create``;
+- fictitious companies (``demo.companies``) made by ``companies.services.company_create`` with
+  ``is_fictitious=True``, each with one or two fictitious contact persons.
+
+Demo logins — **the password of every demo user is ``renkei-demo``** (``demo.json`` → ``password``):
+admin (システム管理者), chiba-secretariat, chiba-coordinator, chiba-lab, chiba-bank, chiba-viewer,
+yamagata-secretariat, yamagata-coordinator, yamagata-center, yamagata-bank. Never use them in production.
+
+Idempotent: once fictitious companies exist the demo counts as loaded and a second run changes nothing. A first run
+is one transaction, so it either loads everything or nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import random
+import time
+from importlib import resources
+from itertools import accumulate
+from typing import Any, TextIO
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from renkei.companies.models import Company, Contact
+from renkei.companies.services import company_create, contact_create
+from renkei.core.errors import ApplicationError
+from renkei.network.definition import network_definition_load
+from renkei.network.models import Membership, Organization, OrganizationRole, PartnerNetwork, Region
+from renkei.network.services import membership_create
+
+from .companies import fictitious_contacts, generate_company_rows
+
+DATA = resources.files("renkei.demo") / "data"
+
+
+def read_data(name: str) -> dict[str, Any]:
+    """One JSON file of ``renkei/demo/data``."""
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+class _Say:
+    """Progress lines in Japanese, written to ``out`` as they happen (or nowhere)."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self.out = out
+
+    def __call__(self, line: str) -> None:
+        if self.out is not None:
+            print(line, file=self.out, flush=True)
+
+
+def _organization(region_slug: str, name: str) -> Organization:
+    try:
+        return Organization.objects.get(region__slug=region_slug, name=name)
+    except Organization.DoesNotExist:
+        raise ApplicationError(
+            f"デモデータの誤り: 地域「{region_slug}」に機関「{name}」がありません（demo.json）。"
+        ) from None
+
+
+def _create_users(config: dict[str, Any], say: _Say) -> User:
+    """Create the demo users (existing accounts are left as they are) and their memberships; returns the admin."""
+    users = get_user_model().objects
+    # Every demo user has the same password: hash it once (a PBKDF2 hash takes about a second) and share it.
+    password_hash = make_password(config["password"])
+    admin = None
+    for spec in config["users"]:
+        username = spec["username"]
+        user = users.filter(username=username).first()
+        if user is None:
+            create = users.create_superuser if spec.get("superuser") else users.create_user
+            user = create(
+                username=username,
+                email=f"{username}@example.jp",
+                password=None,
+                last_name=spec.get("last_name", ""),
+                first_name=spec.get("first_name", ""),
+            )
+            user.password = password_hash
+            user.save(update_fields=["password"])
+        elif spec.get("superuser"):
+            say(f"利用者 {username} はすでにあるため、そのまま使います（パスワードは変更しません）。")
+        if spec.get("superuser"):
+            admin = user
+    if admin is None or not admin.is_superuser:
+        raise ApplicationError(
+            "デモデータの誤り: demo.json にスーパーユーザー（superuser: true）がありません。"
+        )
+    for spec in config["users"]:
+        if spec.get("superuser"):
+            continue
+        user = users.get(username=spec["username"])
+        organization = _organization(spec["region"], spec["organization"])
+        if not Membership.objects.active().filter(user=user, organization=organization).exists():
+            membership_create(
+                actor=admin,
+                user_id=user.pk,
+                organization_id=organization.pk,
+                role=spec["role"],
+                title=spec.get("title", ""),
+            )
+    say(f"デモ用の利用者 {len(config['users'])} 人を用意しました。")
+    return admin
+
+
+def _create_companies(config: dict[str, Any], admin: User, say: _Say) -> None:
+    """Fictitious companies per home region, owned by the bodies (and weights) listed in demo.json."""
+    n_contacts = 0
+    for spec in config["companies"]:
+        region = Region.objects.get(slug=spec["region"])
+        owners = [(_organization(region.slug, o["organization"]), o) for o in spec["owners"]]
+        cumulative = list(accumulate(o["weight"] for _, o in owners))
+        rng = random.Random(f"renkei-demo-owners:{spec['seed']}")
+        rows = generate_company_rows(
+            spec["count"], seed=spec["seed"], region_prefecture_code=region.prefecture_id
+        )
+        say(f"{region.name}: 架空の企業 {len(rows)} 社を登録しています…")
+        for row in rows:
+            owner, owner_spec = owners[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+            if "consent_share_region" in owner_spec:
+                # A bank's customers agree to share less often: a bank never shows another bank its customers.
+                row["consent_share_region"] = rng.random() < owner_spec["consent_share_region"]
+                row["consent_share_outside"] = row["consent_share_region"] and rng.random() < 0.2
+            company = company_create(
+                actor=admin, data=row, owner_organization_id=owner.pk, is_fictitious=True
+            )
+            for person in fictitious_contacts(rng, 1 + (rng.random() < 0.4)):
+                contact_create(actor=admin, company_id=company.pk, data=person)
+                n_contacts += 1
+    say(f"架空の企業の担当者 {n_contacts} 人を登録しました。")
+
+
+_COUNT_LABELS = (
+    ("regions", "地域"),
+    ("target_fields", "支援対象分野"),
+    ("categories", "相談区分"),
+    ("capabilities", "対応分野タグ"),
+    ("organizations", "機関"),
+    ("roles", "役割"),
+    ("partner_networks", "連携ネットワーク"),
+)
+
+
+def _summary(config: dict[str, Any], *, already_loaded: bool) -> dict[str, Any]:
+    existing = set(
+        get_user_model()
+        .objects.filter(username__in=[u["username"] for u in config["users"]])
+        .values_list("username", flat=True)
+    )
+    logins = [f"{u['username']} — {u['label']}" for u in config["users"] if u["username"] in existing]
+    return {
+        "logins": logins,
+        "password": config["password"],
+        "already_loaded": already_loaded,
+        "regions": Region.objects.count(),
+        "organizations": Organization.objects.count(),
+        "roles": OrganizationRole.objects.count(),
+        "partner_networks": PartnerNetwork.objects.count(),
+        "users": len(logins),
+        "companies": Company.objects.filter(is_fictitious=True).count(),
+        "contacts": Contact.objects.filter(company__is_fictitious=True).count(),
+    }
+
+
+def load_demo(out: TextIO | None = None) -> dict[str, Any]:
+    """Load the demo network, users and fictitious companies once; print progress in Japanese to ``out``.
+
+    Returns ``{"logins": ["admin — システム管理者", …], "password": …, "already_loaded": bool, and counts}``.
+    """
+    say = _Say(out)
+    config = read_data("demo.json")
+    if Company.objects.filter(is_fictitious=True).exists():
+        say("デモデータはすでに読み込まれています（何も変更しませんでした）。")
+        summary = _summary(config, already_loaded=True)
+    else:
+        started = time.monotonic()
+        say("デモデータを読み込みます。")
+        with transaction.atomic():
+            for name in config["definitions"]:
+                counts = network_definition_load(data=read_data(name))
+                parts = [f"{label} {counts[key]}" for key, label in _COUNT_LABELS if counts[key]]
+                say(f"連携体制の定義 {name}: {'、'.join(parts)}")
+            admin = _create_users(config, say)
+            _create_companies(config, admin, say)
+        summary = _summary(config, already_loaded=False)
+        say(
+            f"デモデータの読み込みが完了しました（機関 {summary['organizations']}、"
+            f"企業 {summary['companies']} 社、{time.monotonic() - started:.1f} 秒）。"
+        )
+    say(f"デモ用ログインのパスワードはすべて「{summary['password']}」です。")
+    return summary
