@@ -10,6 +10,12 @@ from renkei.network.choices import OrganizationKind, StaffRole
 from .factories import PASSWORD, MembershipFactory, OrganizationFactory, RegionFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2 costs ~0.3 s per user; tests don't need it to be slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,17 +59,39 @@ _FALSE = {"", "0", "false", "no", "n", "off", "いいえ", "無", "なし", "不
 
 
 def normalize_corporate_number(value: Any) -> tuple[str | None, str | None]:
-    """Return (13-digit string or None, error message or None). Full-width digits and hyphens are accepted."""
+    """Return (13-digit string or None, error message or None). Full-width digits and hyphens are accepted.
+
+    A whole-number float (a numeric spreadsheet cell) is read as the integer it holds; a check digit is never 0, so
+    no leading zero can have been lost.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = digits_only(value)
     if not text:
         return None, None
-    if not text.isdigit():
+    if not _is_ascii_digits(text):
         return None, "法人番号は数字13桁で入力してください（数字以外の文字が含まれています）。"
     if len(text) != 13:
         return None, f"法人番号は数字13桁で入力してください（入力は {len(text)} 桁です）。"
     if not corporate_number_std.is_valid(text):
         return None, "法人番号のチェックデジット（先頭の1桁）が正しくありません。番号をご確認ください。"
     return text, None
+
+
+def _is_ascii_digits(text: str) -> bool:
+    """0–9 only: ``str.isdigit`` also accepts Arabic-Indic, Devanagari … digits, which NFKC leaves alone."""
+    return text.isascii() and text.isdigit()
+
+
+def control_characters(text: str) -> bool:
+    """True if ``text`` holds a control character (other than tab and line breaks) or a lone surrogate.
+
+    Neither can be stored: PostgreSQL rejects NUL in text, and a lone surrogate cannot be encoded as UTF-8.
+    """
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r") or unicodedata.category(ch) == "Cs"
+        for ch in text
+    )
 
 
 def parse_date(value: Any) -> dt.date:
@@ -232,7 +255,7 @@ class CompanyValidator:
             code = digits_only(raw.get("postal_code")).removeprefix("〒")
             out["postal_code"] = ""
             if code:
-                if not (code.isdigit() and len(code) == 7):
+                if not (_is_ascii_digits(code) and len(code) == 7):
                     err("postal_code", "郵便番号は数字7桁で入力してください（例: 260-8667）。")
                 else:
                     out["postal_code"] = f"{code[:3]}-{code[3:]}"
@@ -273,6 +296,10 @@ class CompanyValidator:
                     out[key] = parse_bool(raw.get(key))
                 except ValueError:
                     err(key, f"{FIELD_LABELS[key]}は「はい」か「いいえ」で入力してください。")
+        for key in ("name", "address", "url", "technologies", "products", "certifications"):
+            if isinstance(out.get(key), str) and control_characters(out[key]):
+                err(key, f"{FIELD_LABELS[key]}に使用できない文字（制御文字など）が含まれています。")
+                out[key] = ""
         for key, maximum in MAX_LENGTHS.items():
             if isinstance(out.get(key), str) and len(out[key]) > maximum:
                 err(

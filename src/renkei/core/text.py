@@ -6,7 +6,9 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-_HYPHENS = "-‐‑‒–—―−ｰーｰ－"
+_HYPHENS = "-‐‑‒–—―−ｰーｰ－⁃⸺⸻"
+# Characters that print as nothing but arrive in pasted text (zero-width space/joiners, word joiner, BOM).
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def nfkc(value: str | None) -> str:
@@ -21,9 +23,18 @@ def squash_spaces(value: str | None) -> str:
 
 
 def digits_only(value: str | None, *, allowed_separators: str = _HYPHENS + " ") -> str:
-    """Drop separators (hyphens of every width, spaces) after NFKC; other characters are kept for validation."""
+    """Drop separators (hyphens of every width, spaces) after NFKC; other characters are kept for validation.
+
+    When a space is an allowed separator, so is every other kind of blank: tabs, line breaks and the zero-width
+    characters that come with text pasted from web pages and PDFs.
+    """
     text = nfkc(value)
-    return "".join(ch for ch in text if ch not in allowed_separators)
+    blanks = " " in allowed_separators
+    return "".join(
+        ch
+        for ch in text
+        if ch not in allowed_separators and not (blanks and (ch.isspace() or ch in _INVISIBLE))
+    )
 
 
 def to_hiragana(value: str) -> str:

@@ -19,6 +19,8 @@ def _era_year(year: int) -> str:
 
 
 def era_of(day: dt.date) -> tuple[str, int]:
+    if isinstance(day, dt.datetime):  # a datetime does not compare with the eras' dates
+        day = day.date()
     for name, start in ERAS:
         if day >= start:
             return name, day.year - start.year + 1

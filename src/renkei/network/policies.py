@@ -13,13 +13,18 @@ def can_manage_staff_of(ctx: StaffContext, organization: Organization) -> bool:
     return ctx.is_superuser or organization.region_id in ctx.secretariat_region_ids
 
 
+def require_any_staff_manager(ctx: StaffContext) -> None:
+    """Refuse early (before looking anything up) a user who manages the staff of no region."""
+    if not ctx.is_superuser and not ctx.secretariat_region_ids:
+        raise PermissionDenied("職員の登録・変更は地域の事務局だけが行えます。")
+
+
 def require_staff_manager(
     ctx: StaffContext, organization: Organization, *, field: str = "organization"
 ) -> None:
     if ctx.is_superuser:
         return
-    if not ctx.secretariat_region_ids:
-        raise PermissionDenied("職員の登録・変更は地域の事務局だけが行えます。")
+    require_any_staff_manager(ctx)
     if organization.region_id not in ctx.secretariat_region_ids:
         raise ValidationFailed.from_errors(
             [

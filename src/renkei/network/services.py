@@ -12,7 +12,7 @@ from renkei.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 from .choices import StaffRole
 from .models import Membership, Organization
-from .policies import require_staff_manager
+from .policies import require_any_staff_manager, require_staff_manager
 from .selectors import forget_staff_context, staff_context
 
 
@@ -42,8 +42,10 @@ def membership_create(
     title: str = "",
     started_on: dt.date | None = None,
 ) -> Membership:
+    ctx = staff_context(actor)
+    require_any_staff_manager(ctx)
     organization = _organization(organization_id)
-    require_staff_manager(staff_context(actor), organization)
+    require_staff_manager(ctx, organization)
     role = _role(role)
     try:
         user = get_user_model().objects.get(pk=user_id)
@@ -90,7 +92,7 @@ def membership_update(
             .select_related("organization__region")
             .get(pk=membership_id)
         )
-    except Membership.DoesNotExist:
+    except (Membership.DoesNotExist, ValueError, TypeError):
         raise NotFound("指定された職員の所属は見つかりません。") from None
     if not ctx.is_superuser and membership.organization.region_id not in ctx.region_ids:
         raise NotFound("指定された職員の所属は見つかりません。")
@@ -103,12 +105,26 @@ def membership_update(
         membership.role = _role(role)
     if title is not None:
         membership.title = title.strip()[:100]
-    if is_active is not None:
-        membership.is_active = is_active
-        if not is_active and membership.ended_on is None:
-            membership.ended_on = ended_on or dt.date.today()
+    if is_active is False:
+        # Deactivation ends the membership: on the day given, else on a 離任日 already past, else today.
+        today = dt.date.today()
+        planned = membership.ended_on
+        membership.ended_on = ended_on or (planned if planned and planned <= today else today)
+    elif is_active is True and not membership.is_active:
+        membership.ended_on = ended_on  # reactivated: the old 離任日 no longer holds
     elif ended_on is not None:
         membership.ended_on = ended_on
+    if is_active is not None:
+        membership.is_active = is_active
+    if membership.ended_on and membership.started_on and membership.ended_on < membership.started_on:
+        raise ValidationFailed.from_errors(
+            [
+                FieldError(
+                    "ended_on",
+                    f"離任日（{membership.ended_on:%Y-%m-%d}）が着任日（{membership.started_on:%Y-%m-%d}）より前です。",
+                )
+            ]
+        )
     try:
         with transaction.atomic():
             membership.save()
