@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from renkei import __version__
 from renkei.companies.api import router as companies_router
@@ -13,7 +14,21 @@ from . import errors
 from .auth import STAFF_AUTH
 from .tokens import router as tokens_router
 
-api = NinjaAPI(
+
+class RenkeiAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs) -> OpenAPISchema:
+        """The schema, with error responses documented as application/problem+json (what they are)."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status).isdigit() and int(status) >= 400 and "application/json" in content:
+                        content[errors.PROBLEM] = content.pop("application/json")
+        return schema
+
+
+api = RenkeiAPI(
     title="renkei API",
     version=__version__,
     description="産学官金連携支援プラットフォーム renkei の API（v1）。エラーは application/problem+json で返します。",

@@ -21,11 +21,20 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def __call__(self, request: HttpRequest):
+        # Only a logged-in session is CSRF-checked: a request with neither a session nor a valid token is
+        # "not authenticated" (401), not "CSRF failed" (403).
+        if not _logged_in(request):
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
+        return request.user if _logged_in(request) else None
+
+
+def _logged_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated and user.is_active
 
 
 token_auth = TokenAuth()

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from .schemas import Problem
+from renkei.core.api import NO_NUL, Problem
+
 from .services import token_create_with_password
 
 router = Router(tags=["認証"])
 
 
 class TokenIn(Schema):
-    username: str = Field(..., max_length=150)
-    password: str = Field(..., max_length=4096)
-    name: str = Field("", max_length=100, description="トークンの用途（例: 集計スクリプト）")
-    days: int | None = Field(90, description="有効日数（1〜366、null で無期限）")
+    username: str = Field(..., min_length=1, max_length=150, pattern=NO_NUL)
+    password: str = Field(..., min_length=1, max_length=4096)
+    name: str = Field("", max_length=100, pattern=NO_NUL, description="トークンの用途（例: 集計スクリプト）")
+    days: int | None = Field(90, ge=1, le=366, description="有効日数（1〜366、null で無期限）")
 
 
 class TokenOut(Schema):
@@ -28,7 +29,7 @@ class TokenOut(Schema):
 
 @router.post(
     "/tokens",
-    response={201: TokenOut, 401: Problem, 422: Problem},
+    response={201: TokenOut, 400: Problem, 401: Problem, 422: Problem},
     auth=None,
     summary="アクセストークンの発行",
 )
@@ -36,4 +37,4 @@ def create_token(request, payload: TokenIn):
     token, raw = token_create_with_password(
         username=payload.username, password=payload.password, name=payload.name, days=payload.days
     )
-    return 201, TokenOut(token=raw, prefix=token.prefix, name=token.name, expires_at=token.expires_at)
+    return Status(201, TokenOut(token=raw, prefix=token.prefix, name=token.name, expires_at=token.expires_at))
