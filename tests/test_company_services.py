@@ -320,3 +320,22 @@ def test_update_of_a_missing_company_is_not_found(member):
     for company_id in (10**9, "abc"):
         with pytest.raises(NotFound):
             company_update(actor=member, company_id=company_id, data={"name": "x"})
+
+
+def test_only_the_owner_organization_changes_consent(make_staff, orgs):
+    """A coordinator of another body may edit a consented company, but not withdraw or widen its consent."""
+    company = CompanyFactory(owner_organization=orgs["chiba_lab"], consent_share_region=True)
+    coordinator = make_staff("chiba_pref", StaffRole.COORDINATOR)
+    for key, value in (("consent_share_region", False), ("consent_share_outside", True)):
+        with pytest.raises(ValidationFailed) as info:
+            company_update(actor=coordinator, company_id=company.pk, data={key: value})
+        assert list(info.value.field_errors) == [key]
+        assert "登録した機関だけ" in info.value.field_errors[key][0]
+    company.refresh_from_db()
+    assert (company.consent_share_region, company.consent_share_outside) == (True, False)
+    # Other fields, and the same consent value, are fine for the coordinator.
+    company_update(actor=coordinator, company_id=company.pk, data={"products": "治具", "consent_share_region": True})
+    owner = make_staff("chiba_lab", StaffRole.MEMBER)
+    company_update(actor=owner, company_id=company.pk, data={"consent_share_region": False})
+    company.refresh_from_db()
+    assert company.products == "治具" and company.consent_share_region is False

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' swagger-ui from our own static files (no CDN)
     "renkei.core",
     "renkei.network",
     "renkei.companies",

@@ -12,11 +12,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from renkei.core.text import nfkc, squash_spaces
 from renkei.network.choices import StaffRole
 from renkei.network.models import Organization
 from renkei.network.selectors import StaffContext, staff_context
-
-from renkei.core.text import nfkc, squash_spaces
 
 from .models import Company, Contact
 from .validation import CompanyValidator
@@ -66,6 +65,10 @@ def _owner_for(ctx: StaffContext, owner_organization_id: int | None) -> Organiza
         chosen = writable[0]
     elif owner_organization_id in ctx.writer_org_ids:
         chosen = owner_organization_id
+    elif owner_organization_id in ctx.organization_ids:
+        raise ValidationFailed.from_errors(
+            [FieldError("owner_organization", "この機関での権限は閲覧者のため、この機関の企業としては登録できません。")]
+        )
     else:
         raise ValidationFailed.from_errors(
             [FieldError("owner_organization", "所属していない機関を登録機関に指定することはできません。")]
@@ -144,6 +147,16 @@ def company_update(*, actor: User, company_id: int, data: dict[str, Any]) -> Com
     if "corporate_number" in cleaned.values:
         _check_unique_number(company.region_id, cleaned.values["corporate_number"], exclude_id=company.pk)
     consent_before = (company.consent_share_region, company.consent_share_outside)
+    if not (ctx.is_superuser or company.owner_organization_id in ctx.writer_org_ids):
+        # Consent is the company's word, recorded by the body it gave it to; others may not change it.
+        changed = [
+            FieldError(key, "情報共有の同意は、企業を登録した機関だけが変更できます。")
+            for key, before in zip(
+                ("consent_share_region", "consent_share_outside"), consent_before, strict=True
+            )
+            if key in cleaned.values and cleaned.values[key] != before
+        ]
+        _raise_if_invalid(changed)
     for key, value in cleaned.values.items():
         setattr(company, key, value)
     if (company.consent_share_region, company.consent_share_outside) != consent_before:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from renkei.core.text import nfkc
+
 from .choices import WRITER_ROLES, OrganizationKind, StaffRole
-from .models import Membership, Organization, OrganizationRole, PartnerNetwork, Region
+from .models import Membership, Organization, OrganizationRole, PartnerNetwork, PartnerNetworkMember, Region
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,25 @@ def organization_list(
         qs = qs.filter(kind=kind)
     if capability:
         qs = qs.filter(roles__capabilities__name=capability)
-    if q:
+    if q := nfkc(q):
         qs = qs.filter(Q(name__icontains=q) | Q(kana__icontains=q) | Q(short_name__icontains=q))
-    return qs.distinct().order_by("region__prefecture__code", "parent_id", "name")
+    return (
+        qs.distinct()
+        .prefetch_related("roles__capabilities")
+        .order_by("region__prefecture__code", "parent_id", "name")
+    )
+
+
+def _partner_members() -> Prefetch:
+    members = PartnerNetworkMember.objects.select_related("organization__region").order_by(
+        "organization__region__prefecture__code", "organization__name"
+    )
+    return Prefetch("memberships", queryset=members)
+
+
+def partner_network_list() -> QuerySet[PartnerNetwork]:
+    """Every partner network with its member organizations (and their regions), in a fixed order."""
+    return PartnerNetwork.objects.prefetch_related(_partner_members()).order_by("name")
 
 
 def organization_detail(organization_id: int) -> Organization:
@@ -129,7 +147,10 @@ def organization_detail(organization_id: int) -> Organization:
             ),
             "fields",
             "children",
-            Prefetch("partner_networks", queryset=PartnerNetwork.objects.order_by("name")),
+            Prefetch(
+                "partner_networks",
+                queryset=PartnerNetwork.objects.prefetch_related(_partner_members()).order_by("name"),
+            ),
         )
         .get(pk=organization_id)
     )
@@ -144,6 +165,20 @@ def staff_visible_to(user: User) -> QuerySet[Membership]:
     if not ctx.is_staff_member:
         return qs.none()
     return qs.filter(organization__region_id__in=ctx.region_ids)
+
+
+def writable_organizations(ctx: StaffContext) -> QuerySet[Organization]:
+    """Organizations a user may register companies for: their writer memberships; all for a superuser."""
+    if ctx.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=ctx.writer_org_ids)
+
+
+def staff_manageable_organizations(ctx: StaffContext) -> QuerySet[Organization]:
+    """Organizations whose staff a user manages: the bodies of their secretariat regions (all for a superuser)."""
+    if ctx.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(region_id__in=ctx.secretariat_region_ids)
 
 
 def regions_with_organizations() -> QuerySet[Region]:

@@ -13,8 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 
 from renkei.core.errors import ApplicationError
-from renkei.network.models import Organization
-from renkei.network.selectors import StaffContext, staff_context
+from renkei.network.selectors import staff_context
 
 View = Callable[..., HttpResponse]
 
@@ -67,17 +66,3 @@ def organization_choices(organizations: Any) -> list[tuple[int, str]]:
     rows = list(organizations.select_related("region").order_by("region__prefecture__code", "name"))
     several_regions = len({o.region_id for o in rows}) > 1
     return [(o.pk, f"{o.name}（{o.region.name}）" if several_regions else o.name) for o in rows]
-
-
-def writable_organizations(ctx: StaffContext) -> Any:
-    """Organizations a user may register companies for: their writer memberships; everything for a superuser."""
-    if ctx.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=ctx.writer_org_ids)
-
-
-def staff_organizations(ctx: StaffContext) -> Any:
-    """Organizations whose staff the user manages: the bodies of their secretariat regions (all for a superuser)."""
-    if ctx.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(region_id__in=ctx.secretariat_region_ids)

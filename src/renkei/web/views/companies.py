@@ -12,7 +12,7 @@ from renkei.companies.forms import WIDE_FIELDS, CompanyForm, CompanySearchForm
 from renkei.companies.selectors import company_detail, company_list
 from renkei.companies.services import can_edit_company, company_create, company_update
 from renkei.core.errors import ApplicationError, NotFound
-from renkei.network.selectors import staff_context
+from renkei.network.selectors import staff_context, writable_organizations
 
 from ..lookups import jsic_suggestions, municipality_options_for, municipality_suggestions
 from .common import (
@@ -20,7 +20,6 @@ from .common import (
     organization_choices,
     paginate,
     staff_required,
-    writable_organizations,
 )
 
 

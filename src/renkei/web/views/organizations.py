@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from renkei.network.forms import OrganizationFilterForm
-from renkei.network.models import Capability, Organization, PartnerNetworkMember
+from renkei.network.models import Capability, Organization
 from renkei.network.selectors import (
     organization_detail,
     organization_list,
@@ -39,7 +38,7 @@ def organization_list_view(request: HttpRequest) -> HttpResponse:
             kind=filters.get("kind") or None,
             capability=filters.get("capability") or None,
             q=(filters.get("q") or "").strip() or None,
-        ).prefetch_related("roles__capabilities")
+        )
     )
     for organization in organizations:
         organization.capability_names = _capability_names(organization)
@@ -60,15 +59,6 @@ def organization_detail_view(request: HttpRequest, organization_id: int) -> Http
     except Organization.DoesNotExist:
         raise Http404("指定された機関は見つかりません。") from None
     networks = list(organization.partner_networks.all())
-    prefetch_related_objects(
-        networks,
-        Prefetch(
-            "memberships",
-            queryset=PartnerNetworkMember.objects.select_related("organization__region").order_by(
-                "organization__region__prefecture__code", "organization__name"
-            ),
-        ),
-    )
     ctx = staff_context(request.user)
     staff = None
     if ctx.is_staff_member:

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from renkei.core.errors import ApplicationError, NotFound
 from renkei.network.forms import MembershipCreateForm, MembershipUpdateForm
 from renkei.network.models import Membership
-from renkei.network.selectors import staff_context, staff_visible_to
+from renkei.network.selectors import staff_context, staff_manageable_organizations, staff_visible_to
 from renkei.network.services import membership_create, membership_update
 
-from .common import apply_errors, organization_choices, paginate, secretariat_required, staff_organizations
+from .common import apply_errors, organization_choices, paginate, secretariat_required
 
 
 def _managed_memberships(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -41,7 +41,7 @@ def staff_list_view(request: HttpRequest) -> HttpResponse:
 
 @secretariat_required
 def staff_create_view(request: HttpRequest) -> HttpResponse:
-    choices = organization_choices(staff_organizations(staff_context(request.user)))
+    choices = organization_choices(staff_manageable_organizations(staff_context(request.user)))
     form = MembershipCreateForm(request.POST or None, organization_choices=choices)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -74,7 +74,7 @@ def staff_edit_view(request: HttpRequest, membership_id: int) -> HttpResponse:
         membership = _managed_memberships(request).get(pk=membership_id)
     except Membership.DoesNotExist:
         raise Http404("指定された職員の所属は見つかりません。") from None
-    choices = organization_choices(staff_organizations(staff_context(request.user)))
+    choices = organization_choices(staff_manageable_organizations(staff_context(request.user)))
     initial = {
         "organization": membership.organization_id,
         "role": membership.role,

@@ -26,9 +26,9 @@ from renkei.companies.exporting import export_companies
 from renkei.companies.forms import CompanyImportForm
 from renkei.companies.importing import import_companies
 from renkei.core.errors import ApplicationError
-from renkei.network.selectors import staff_context
+from renkei.network.selectors import staff_context, writable_organizations
 
-from .common import apply_errors, organization_choices, staff_required, writable_organizations
+from .common import apply_errors, organization_choices, staff_required
 
 SESSION_KEY = "renkei_company_imports"
 MULTIPART_SLACK = 64 * 1024  # the form fields and multipart boundaries around the file
