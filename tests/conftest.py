@@ -35,11 +35,17 @@ def yamagata(db):
 def orgs(chiba, yamagata):
     """A small two-region network: a secretariat body, an institute, two banks in Chiba; two bodies in Yamagata."""
     return {
-        "chiba_pref": OrganizationFactory(name="千葉県 産業振興課", kind=OrganizationKind.GOVERNMENT, region=chiba),
-        "chiba_lab": OrganizationFactory(name="千葉県産業支援技術研究所", kind=OrganizationKind.GOVERNMENT, region=chiba),
+        "chiba_pref": OrganizationFactory(
+            name="千葉県 産業振興課", kind=OrganizationKind.GOVERNMENT, region=chiba
+        ),
+        "chiba_lab": OrganizationFactory(
+            name="千葉県産業支援技術研究所", kind=OrganizationKind.GOVERNMENT, region=chiba
+        ),
         "chiba_bank_a": OrganizationFactory(name="テスト銀行A", kind=OrganizationKind.FINANCE, region=chiba),
         "chiba_bank_b": OrganizationFactory(name="テスト銀行B", kind=OrganizationKind.FINANCE, region=chiba),
-        "yamagata_pref": OrganizationFactory(name="山形県", kind=OrganizationKind.GOVERNMENT, region=yamagata),
+        "yamagata_pref": OrganizationFactory(
+            name="山形県", kind=OrganizationKind.GOVERNMENT, region=yamagata
+        ),
         "yamagata_center": OrganizationFactory(
             name="山形県工業技術センター", kind=OrganizationKind.GOVERNMENT, region=yamagata
         ),

@@ -26,12 +26,6 @@ API = "/api/v1"
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Users are created by the dozen here; the production hasher's deliberate slowness buys nothing in tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def directory(orgs, chiba, make_staff):
     """The lab as a child of the prefecture's office, with roles, capability tags, fields and a partner network."""

@@ -18,12 +18,6 @@ COMPANIES = "/api/v1/companies"
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Users are created by the dozen here; the production hasher's deliberate slowness buys nothing in tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff(make_staff):
     return make_staff("chiba_lab", StaffRole.MEMBER)

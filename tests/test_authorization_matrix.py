@@ -70,12 +70,6 @@ MAY_CREATE_COMPANY = {f"{org}:{role}" for org in HOME_ORGS for role in ROLES if 
 STAFF_MANAGERS = {"pref:secretariat", "bank_b:secretariat", "superuser"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Users are created by the dozen here; the production hasher's deliberate slowness buys nothing in tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def visible(actor: str) -> set[str]:
     return VISIBLE[actor.split(":")[0]]
 

@@ -67,12 +67,6 @@ BAD_INPUTS = [
 bad_ids = [f"{key}-{i}" for i, (key, _, _) in enumerate(BAD_INPUTS)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are created with a password; PBKDF2 would make each one take ~0.3 s (belongs in conftest.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def member(make_staff):
     return make_staff("chiba_lab", StaffRole.MEMBER)
@@ -334,7 +328,9 @@ def test_only_the_owner_organization_changes_consent(make_staff, orgs):
     company.refresh_from_db()
     assert (company.consent_share_region, company.consent_share_outside) == (True, False)
     # Other fields, and the same consent value, are fine for the coordinator.
-    company_update(actor=coordinator, company_id=company.pk, data={"products": "治具", "consent_share_region": True})
+    company_update(
+        actor=coordinator, company_id=company.pk, data={"products": "治具", "consent_share_region": True}
+    )
     owner = make_staff("chiba_lab", StaffRole.MEMBER)
     company_update(actor=owner, company_id=company.pk, data={"consent_share_region": False})
     company.refresh_from_db()

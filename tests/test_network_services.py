@@ -20,12 +20,6 @@ from .factories import MembershipFactory, UserFactory
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are created with a password; PBKDF2 would make each one take ~0.3 s (belongs in conftest.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def secretariat(make_staff):
     return make_staff("chiba_pref", StaffRole.SECRETARIAT)

@@ -30,12 +30,6 @@ ORG_KEYS = ["chiba_pref", "chiba_lab", "chiba_bank_a", "chiba_bank_b", "yamagata
 ROLES = [StaffRole.SECRETARIAT, StaffRole.COORDINATOR, StaffRole.MEMBER, StaffRole.VIEWER]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are created with a password; PBKDF2 would make each one take ~0.3 s (belongs in conftest.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def companies(orgs) -> dict[tuple[str, bool], Company]:
     """One company for every (owner organization, consent to share in the region)."""

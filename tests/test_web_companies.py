@@ -20,11 +20,6 @@ VALID_NUMBER = "7000012050002"  # a valid 法人番号 (国税庁)
 BAD_NUMBER = "1000012050002"  # wrong check digit
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html(response) -> str:
     return response.content.decode("utf-8")
 

@@ -13,11 +13,6 @@ from renkei.network.models import Capability, OrganizationRole, PartnerNetwork, 
 from .factories import OrganizationFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html(response) -> str:
     return response.content.decode("utf-8")
 

@@ -11,11 +11,6 @@ from renkei.network.models import Membership
 from .factories import MembershipFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html(response) -> str:
     return response.content.decode("utf-8")
 

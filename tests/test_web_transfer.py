@@ -25,7 +25,6 @@ HEADER = "企業名,よみがな,法人番号,産業分類コード,資本金,�
 
 @pytest.fixture(autouse=True)
 def isolated_uploads(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "uploads"
     return settings.MEDIA_ROOT
 
