@@ -223,3 +223,12 @@ def test_patch_of_another_regions_membership_is_404(api, yamagata_member):
     problem(send(api, "patch", f"{URL}/{yamagata_member.pk}", {"title": "乗っ取り"}), 404)
     problem(send(api, "patch", f"{URL}/987654", {"title": "x"}), 404)
     assert snapshot(yamagata_member) == before
+
+
+@pytest.mark.parametrize("value", [0, 20240401, "2024/4/1", True])
+def test_dates_must_be_iso_strings(api, orgs, value):
+    """pydantic's lax mode would take 0 as 1970-01-01; the API insists on 'YYYY-MM-DD' and writes nothing."""
+    newcomer = UserFactory(username="date-newcomer")
+    body = {"user": newcomer.pk, "organization": orgs["chiba_lab"].pk, "started_on": value}
+    assert problem(send(api, "post", URL, body), 422) == ["started_on"]
+    assert not Membership.objects.filter(user=newcomer).exists()

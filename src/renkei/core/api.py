@@ -10,10 +10,13 @@ the page itself (and whatever prefetches the queryset declares).
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 
 class ProblemError(Schema):
@@ -53,3 +56,13 @@ def paginate(queryset: QuerySet, page: PageQuery) -> dict[str, Any]:
     count = queryset.count()
     items = list(queryset[page.offset : page.offset + page.limit]) if page.offset < count else []
     return {"count": count, "items": items}
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates come as 'YYYY-MM-DD' strings; pydantic's lax mode would read 0 as 1970-01-01."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and len(value) == 10):
+        return value
+    raise PydanticCustomError("date_format", "日付は YYYY-MM-DD の形式で指定してください。")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]

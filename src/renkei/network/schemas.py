@@ -8,7 +8,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool
 
-from renkei.core.api import MAX_ID, NO_NUL, PageQuery
+from renkei.core.api import MAX_ID, NO_NUL, IsoDate, PageQuery
 
 from .choices import OrganizationKind, StaffRole
 
@@ -249,7 +249,7 @@ class MembershipCreateIn(Schema):
     title: str = Field(
         "", max_length=100, pattern=NO_NUL, description="役職・職名（例: 研究開発コーディネーター）"
     )
-    started_on: dt.date | None = Field(None, description="着任日（YYYY-MM-DD）")
+    started_on: IsoDate | None = Field(None, description="着任日（YYYY-MM-DD）")
 
 
 class MembershipUpdateIn(Schema):
@@ -261,4 +261,4 @@ class MembershipUpdateIn(Schema):
     role: StaffRole | None = Field(None, description="権限")
     title: str | None = Field(None, max_length=100, pattern=NO_NUL, description="役職・職名")
     is_active: StrictBool | None = Field(None, description="false で離任（離任日は ended_on か今日）")
-    ended_on: dt.date | None = Field(None, description="離任日（YYYY-MM-DD）")
+    ended_on: IsoDate | None = Field(None, description="離任日（YYYY-MM-DD）")
