@@ -45,7 +45,7 @@ def can_edit_company(ctx: StaffContext, company: Company) -> bool:
     )
 
 
-def _owner_for(ctx: StaffContext, owner_organization_id: int | None) -> Organization:
+def owner_for_new_company(ctx: StaffContext, owner_organization_id: int | None) -> Organization:
     if ctx.is_superuser and owner_organization_id:
         try:
             return Organization.objects.select_related("region").get(pk=owner_organization_id)
@@ -67,7 +67,12 @@ def _owner_for(ctx: StaffContext, owner_organization_id: int | None) -> Organiza
         chosen = owner_organization_id
     elif owner_organization_id in ctx.organization_ids:
         raise ValidationFailed.from_errors(
-            [FieldError("owner_organization", "この機関での権限は閲覧者のため、この機関の企業としては登録できません。")]
+            [
+                FieldError(
+                    "owner_organization",
+                    "この機関での権限は閲覧者のため、この機関の企業としては登録できません。",
+                )
+            ]
         )
     else:
         raise ValidationFailed.from_errors(
@@ -91,11 +96,19 @@ def _check_unique_number(region_id: int, number: str | None, exclude_id: int | N
         raise Conflict("この法人番号の企業はすでにこの地域で登録されています。", field="corporate_number")
 
 
-def _apply_size(company: Company) -> None:
+def apply_size_class(company: Company) -> None:
+    """Derive the 中小企業基本法 size class (and its reason) from the company's JSIC code, capital and employees."""
     verdict = validator().size(company.jsic_id, company.capital, company.employees)
     company.size_class = verdict.size_class
     company.sector = verdict.sector
     company.size_reason = verdict.reason[:300]
+
+
+def prepare_new_company(company: Company) -> None:
+    """What every new company gets before it is saved (by company_create and by the importer alike)."""
+    if company.consent_share_region or company.consent_share_outside:
+        company.consent_recorded_on = dt.date.today()
+    apply_size_class(company)
 
 
 @transaction.atomic
@@ -109,7 +122,7 @@ def company_create(
     """Register a company. ``data`` holds raw input keyed as in validation.FIELD_LABELS."""
     ctx = staff_context(actor)
     cleaned = validator().clean(data)
-    owner = _owner_for(ctx, owner_organization_id)
+    owner = owner_for_new_company(ctx, owner_organization_id)
     _raise_if_invalid(cleaned.errors)
     _check_unique_number(owner.region_id, cleaned.values.get("corporate_number"))
     company = Company(
@@ -119,9 +132,7 @@ def company_create(
         created_by=actor,
         is_fictitious=is_fictitious,
     )
-    if company.consent_share_region or company.consent_share_outside:
-        company.consent_recorded_on = dt.date.today()
-    _apply_size(company)
+    prepare_new_company(company)
     try:
         with transaction.atomic():
             company.save()
@@ -161,7 +172,7 @@ def company_update(*, actor: User, company_id: int, data: dict[str, Any]) -> Com
         setattr(company, key, value)
     if (company.consent_share_region, company.consent_share_outside) != consent_before:
         company.consent_recorded_on = dt.date.today()
-    _apply_size(company)
+    apply_size_class(company)
     try:
         with transaction.atomic():
             company.save()

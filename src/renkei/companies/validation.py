@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,15 +82,16 @@ def _is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+# Unicode category Cc (C0 and C1 controls) except tab/line breaks, and Cs (surrogates).
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def control_characters(text: str) -> bool:
     """True if ``text`` holds a control character (other than tab and line breaks) or a lone surrogate.
 
     Neither can be stored: PostgreSQL rejects NUL in text, and a lone surrogate cannot be encoded as UTF-8.
     """
-    return any(
-        (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r") or unicodedata.category(ch) == "Cs"
-        for ch in text
-    )
+    return _CONTROL_RE.search(text) is not None
 
 
 def parse_date(value: Any) -> dt.date:
