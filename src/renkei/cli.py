@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 MESSAGES = {
     "ja": {
@@ -128,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def reset_sqlite() -> None:
+    """Remove the SQLite database of the data dir (before Django opens it)."""
+    if os.environ.get("DATABASE_URL"):
+        raise SystemExit("エラー: --reset は SQLite（DATABASE_URL 未設定）のときだけ使えます。")
+    data_dir = Path(os.environ.get("RENKEI_DATA_DIR", "var")).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        (data_dir / f"renkei.sqlite3{suffix}").unlink(missing_ok=True)
+
+
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
     import django  # noqa: PLC0415 - Django is configured only after the arguments are parsed
@@ -138,8 +148,6 @@ def setup_django() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo" and args.reset:
-        from renkei.commands import reset_sqlite  # noqa: PLC0415
-
         reset_sqlite()
     setup_django()
     from renkei import commands  # noqa: PLC0415 - needs Django set up

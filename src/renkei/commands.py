@@ -9,20 +9,23 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from waitress import serve
+
+from renkei.bench.imports import run_import_bench
+from renkei.companies.exporting import export_companies
+from renkei.companies.importing import import_companies
+from renkei.core.errors import ApplicationError
+from renkei.demo.loader import load_demo
+from renkei.network.exporting import export_organizations
+from renkei.network.importing import import_organizations
+from renkei.wsgi import application
 
 
 class CommandError(Exception):
     pass
-
-
-def reset_sqlite() -> None:
-    """Remove the SQLite database of the data dir (before Django opens it)."""
-    if os.environ.get("DATABASE_URL"):
-        raise SystemExit("エラー: --reset は SQLite（DATABASE_URL 未設定）のときだけ使えます。")
-    data_dir = Path(os.environ.get("RENKEI_DATA_DIR", "var")).resolve()
-    for suffix in ("", "-wal", "-shm"):
-        (data_dir / f"renkei.sqlite3{suffix}").unlink(missing_ok=True)
 
 
 def cmd_migrate(args) -> int:
@@ -31,10 +34,6 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from waitress import serve  # noqa: PLC0415 - only the server needs it
-
-    from renkei.wsgi import application  # noqa: PLC0415
-
     call_command("migrate", interactive=False, verbosity=0)
     print(f"renkei: http://{args.host}:{args.port}/ で待ち受けています（Ctrl+C で終了）", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="renkei")
@@ -42,8 +41,6 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from renkei.demo.loader import load_demo  # noqa: PLC0415
-
     call_command("migrate", interactive=False, verbosity=0)
     summary = load_demo(out=sys.stdout)
     if args.no_serve:
@@ -68,9 +65,6 @@ def cmd_createadmin(args) -> int:
             raise CommandError("パスワードが一致しません。")
     if User.objects.filter(username=args.username).exists():
         raise CommandError(f"ユーザー名 {args.username} はすでに使われています。")
-    from django.contrib.auth.password_validation import validate_password  # noqa: PLC0415
-    from django.core.exceptions import ValidationError  # noqa: PLC0415
-
     try:
         validate_password(password)
     except ValidationError as exc:
@@ -96,9 +90,6 @@ def acting_user(username: str | None):
 
 
 def cmd_import(args) -> int:
-    from renkei.companies.importing import import_companies  # noqa: PLC0415
-    from renkei.network.importing import import_organizations  # noqa: PLC0415
-
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"ファイルが見つかりません: {path}")
@@ -115,24 +106,29 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from renkei.companies.exporting import export_companies  # noqa: PLC0415
-    from renkei.network.exporting import export_organizations  # noqa: PLC0415
-
     actor = acting_user(args.as_user)
     exporter = export_companies if args.what == "companies" else export_organizations
-    if args.output:
-        n = exporter(actor=actor, path=Path(args.output), encoding=args.encoding)
-        print(f"{n} 件を {args.output} に書き出しました。", file=sys.stderr)
-    else:
-        exporter(actor=actor, stream=sys.stdout, encoding=args.encoding)
+    try:
+        if args.output:
+            n = exporter(actor=actor, path=Path(args.output), encoding=args.encoding)
+            print(f"{n} 件を {args.output} に書き出しました。", file=sys.stderr)
+        else:
+            exporter(actor=actor, stream=sys.stdout, encoding=args.encoding)
+    except ApplicationError as exc:
+        raise CommandError(exc.message) from None
+    except OSError as exc:
+        raise CommandError(f"書き出せませんでした: {exc}") from None
     return 0
 
 
 def cmd_bench(args) -> int:
     if args.bench_what == "import":
-        from renkei.bench.imports import run_import_bench  # noqa: PLC0415
-
-        result = run_import_bench(rows=args.rows)
+        if args.rows < 1:
+            raise CommandError("--rows は 1 以上を指定してください。")
+        try:
+            result = run_import_bench(rows=args.rows)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
         if args.json:
             print(json.dumps(result, ensure_ascii=False, indent=2))
         else:
