@@ -24,7 +24,6 @@ import datetime as dt
 import gc
 import json
 import os
-import random
 import resource
 import secrets
 import shutil
@@ -39,19 +38,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
-from stdnum.jp.cn import calc_check_digit
 
 from renkei.companies.importing import BATCH_SIZE, CompanyBatchWriter, import_companies
 from renkei.companies.models import Company
 from renkei.companies.validation import FIELD_LABELS
-from renkei.core.models import IndustryClass, Municipality, Prefecture
+from renkei.core.models import Prefecture
+from renkei.demo.companies import iter_company_rows
 from renkei.network.choices import OrganizationKind
 from renkei.network.models import Organization, Region
-
-try:  # the demo's generator (another module's); a minimal one below stands in if it is missing
-    from renkei.demo.companies import iter_company_rows
-except ImportError:  # pragma: no cover - only while the demo package is absent
-    iter_company_rows = None
 
 TARGET_ROWS_PER_S = 5_000
 TARGET_RATIO = 0.3
@@ -202,39 +196,14 @@ def _measure(rows: int) -> dict[str, Any]:
         "import_peak_rss_increase_mb": round(rss_after_import - rss_before, 1),
         "target_rows_per_s": TARGET_ROWS_PER_S,
         "target_ratio": TARGET_RATIO,
-        "meets_targets": import_rate >= TARGET_ROWS_PER_S and import_rate / bulk_rate >= TARGET_RATIO,
+        "meets_targets": import_rate >= TARGET_ROWS_PER_S and import_rate / batch_rate >= TARGET_RATIO,
         "_remaining": Company.objects.count(),
     }
 
 
 def _generate(rows: int, prefecture_code: str) -> tuple[Iterator[dict[str, Any]], str]:
-    if iter_company_rows is None:
-        return _fallback_rows(rows, prefecture_code), "renkei.bench.imports._fallback_rows"
     data = iter_company_rows(rows, seed=SEED, region_prefecture_code=prefecture_code)
     return data, "renkei.demo.companies.iter_company_rows"
-
-
-def _fallback_rows(rows: int, prefecture_code: str) -> Iterator[dict[str, Any]]:
-    """A minimal generator (valid, unique 法人番号; real JSIC and municipality codes) if the demo has none."""
-    rng = random.Random(SEED)
-    jsic = list(IndustryClass.objects.filter(level=4).values_list("code", flat=True))
-    cities = list(Municipality.objects.filter(prefecture_id=prefecture_code).values_list("code", flat=True))
-    for i in range(rows):
-        body = f"{(7_919 * i + 104_729) % 10**12:012d}"
-        yield {
-            "corporate_number": calc_check_digit(body) + body,
-            "name": f"ベンチ工業{i}株式会社（架空）",
-            "kana": f"べんちこうぎょう{i}",
-            "jsic_code": rng.choice(jsic),
-            "capital": rng.choice((3_000_000, 10_000_000, 50_000_000, 300_000_000)),
-            "employees": rng.randint(1, 500),
-            "founded_on": f"{rng.randint(1950, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            "municipality_code": rng.choice(cities),
-            "address": f"本町{rng.randint(1, 5)}-{rng.randint(1, 30)}",
-            "technologies": "精密切削と微細加工。試作から量産まで一貫対応。",
-            "products": "医療機器部品、半導体製造装置部品",
-            "consent_share_region": rng.random() < 0.8,
-        }
 
 
 def _write_csv(generated: tuple[Iterator[dict[str, Any]], str], path: Path) -> str:

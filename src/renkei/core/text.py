@@ -15,7 +15,10 @@ def nfkc(value: str | None) -> str:
     """NFKC-normalize and trim; full-width ASCII (ＩｏＴ, ２件) becomes half-width, half-width kana full-width."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if text.isascii():  # NFKC leaves ASCII as it is; most cells of an import are ASCII
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def squash_spaces(value: str | None) -> str:
@@ -29,12 +32,24 @@ def digits_only(value: str | None, *, allowed_separators: str = _HYPHENS + " ") 
     characters that come with text pasted from web pages and PDFs.
     """
     text = nfkc(value)
-    blanks = " " in allowed_separators
-    return "".join(
-        ch
-        for ch in text
-        if ch not in allowed_separators and not (blanks and (ch.isspace() or ch in _INVISIBLE))
-    )
+    if text.isdigit() and text.isascii():
+        return text
+    text = text.translate(_deletions(allowed_separators))
+    if " " in allowed_separators:
+        text = "".join(ch for ch in text if not ch.isspace())
+    return text
+
+
+_DELETION_TABLES: dict[str, dict[int, None]] = {}
+
+
+def _deletions(separators: str) -> dict[int, None]:
+    """A str.translate table deleting ``separators`` (and the invisible characters when a space is one of them)."""
+    table = _DELETION_TABLES.get(separators)
+    if table is None:
+        chars = separators + (_INVISIBLE if " " in separators else "")
+        table = _DELETION_TABLES[separators] = dict.fromkeys(map(ord, chars))
+    return table
 
 
 def to_hiragana(value: str) -> str:
