@@ -6,13 +6,13 @@ a few columns for people to read (産業分類名, 市区町村名, 企業規模
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
 
-from renkei.core.tabular_export import BOOL, DATE, INT, ExportColumn, export_table
+from renkei.core.tabular_export import BOOL, DATE, INT, ExportColumn, export_queryset
 
 from .choices import SizeClass
 from .selectors import company_list
@@ -44,8 +44,6 @@ COLUMNS: tuple[tuple[ExportColumn, str], ...] = (
     (ExportColumn("登録機関", width=24), "owner_organization__name"),
     (ExportColumn("地域", width=10), "region__name"),
 )
-_SIZE_LABELS = dict(SizeClass.choices)
-_SIZE_INDEX = [path for _, path in COLUMNS].index("size_class")
 
 
 def export_companies(
@@ -62,23 +60,14 @@ def export_companies(
     ``fmt`` is "csv" or "xlsx" (default: from the path's suffix, else CSV). CSV goes to a text stream (UTF-8
     with BOM by default, so Excel opens it); .xlsx to a binary stream.
     """
-    qs = company_list(user=actor)
-    count = qs.count()
-    return export_table(
-        [c for c, _ in COLUMNS],
-        _rows(qs.values_list(*(p for _, p in COLUMNS)).iterator(chunk_size=2000)),
-        path=Path(path) if path is not None else None,
+    return export_queryset(
+        company_list(user=actor),
+        COLUMNS,
+        labels={"size_class": dict(SizeClass.choices)},
+        title="企業",
+        path=path,
         stream=stream,
         encoding=encoding,
         fmt=fmt,
-        title="企業",
-        count=count,
         warn=warn,
     )
-
-
-def _rows(values: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
-    for row in values:
-        out = list(row)
-        out[_SIZE_INDEX] = _SIZE_LABELS.get(out[_SIZE_INDEX], out[_SIZE_INDEX])
-        yield out

@@ -104,6 +104,17 @@ def apply_size_class(company: Company) -> None:
     company.size_reason = verdict.reason[:300]
 
 
+def _company_for_edit(actor: User, ctx: StaffContext, company_id: int, denied: str) -> Company:
+    """The company, locked for update; 404 if the actor may not see it, 403 (``denied``) if not edit it."""
+    try:
+        company = Company.objects.visible_to(actor).select_for_update().get(pk=company_id)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        raise NotFound("指定された企業は見つかりません。") from None
+    if not can_edit_company(ctx, company):
+        raise PermissionDenied(denied)
+    return company
+
+
 def prepare_new_company(company: Company) -> None:
     """What every new company gets before it is saved (by company_create and by the importer alike)."""
     if company.consent_share_region or company.consent_share_outside:
@@ -147,12 +158,7 @@ def company_create(
 def company_update(*, actor: User, company_id: int, data: dict[str, Any]) -> Company:
     """Change a company; only the keys present in ``data`` are changed."""
     ctx = staff_context(actor)
-    try:
-        company = Company.objects.visible_to(actor).select_for_update().get(pk=company_id)
-    except (Company.DoesNotExist, ValueError, TypeError):
-        raise NotFound("指定された企業は見つかりません。") from None
-    if not can_edit_company(ctx, company):
-        raise PermissionDenied("この企業の情報を変更する権限がありません。")
+    company = _company_for_edit(actor, ctx, company_id, "この企業の情報を変更する権限がありません。")
     cleaned = validator().clean(data, partial=True)
     _raise_if_invalid(cleaned.errors)
     if "corporate_number" in cleaned.values:
@@ -217,12 +223,7 @@ def _clean_contact(data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldErro
 def contact_create(*, actor: User, company_id: int, data: dict[str, Any]) -> Contact:
     """Add a contact person (personal data) to a company the actor may edit."""
     ctx = staff_context(actor)
-    try:
-        company = Company.objects.visible_to(actor).select_for_update().get(pk=company_id)
-    except (Company.DoesNotExist, ValueError, TypeError):
-        raise NotFound("指定された企業は見つかりません。") from None
-    if not can_edit_company(ctx, company):
-        raise PermissionDenied("この企業の担当者を登録する権限がありません。")
+    company = _company_for_edit(actor, ctx, company_id, "この企業の担当者を登録する権限がありません。")
     values, errors = _clean_contact(data)
     _raise_if_invalid(errors)
     if values["is_primary"]:

@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import io
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -211,3 +211,42 @@ def export_table(
 
 def _warn_stderr(message: str) -> None:
     print(f"警告: {message}", file=sys.stderr)
+
+
+def export_queryset(
+    queryset: Any,
+    columns: Sequence[tuple[ExportColumn, str]],
+    *,
+    labels: dict[str, dict[Any, str]] | None = None,
+    title: str,
+    path: Path | str | None,
+    stream: Any,
+    encoding: str,
+    fmt: str | None,
+    warn: Callable[[str], None] | None = None,
+) -> int:
+    """Export a Django queryset: each column is (ExportColumn, value path for ``values_list``).
+
+    ``labels`` maps a value path to {stored value: label} for columns shown as words (e.g. a choice's label).
+    """
+    paths = [p for _, p in columns]
+    mapped = [(paths.index(p), table) for p, table in (labels or {}).items()]
+
+    def rows() -> Iterator[list[Any]]:
+        for row in queryset.values_list(*paths).iterator(chunk_size=2000):
+            out = list(row)
+            for i, table in mapped:
+                out[i] = table.get(out[i], out[i])
+            yield out
+
+    return export_table(
+        [c for c, _ in columns],
+        rows(),
+        path=Path(path) if path is not None else None,
+        stream=stream,
+        encoding=encoding,
+        fmt=fmt,
+        title=title,
+        count=queryset.count(),
+        warn=warn,
+    )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
 
 from renkei.core.errors import PermissionDenied
-from renkei.core.tabular_export import BOOL, ExportColumn, export_table
+from renkei.core.tabular_export import BOOL, ExportColumn, export_queryset
 
 from .importing import KIND_SYMBOLS, ORGANIZATION_LABELS
 from .models import Organization
@@ -33,7 +33,6 @@ COLUMNS: tuple[tuple[ExportColumn, str], ...] = (
     (ExportColumn(L["description"], width=40), "description"),
     (ExportColumn(L["is_plan_member"], BOOL, width=10), "is_plan_member"),
 )
-_KIND_INDEX = [p for _, p in COLUMNS].index("kind")
 
 
 def export_organizations(
@@ -51,23 +50,14 @@ def export_organizations(
     """
     if not staff_context(actor).is_staff_member:
         raise PermissionDenied("機関の一覧を書き出せるのは、支援機関の職員とシステム管理者だけです。")
-    qs = Organization.objects.public().order_by("region__prefecture__code", "name", "id")
-    count = qs.count()
-    return export_table(
-        [c for c, _ in COLUMNS],
-        _rows(qs.values_list(*(p for _, p in COLUMNS)).iterator(chunk_size=2000)),
-        path=Path(path) if path is not None else None,
+    return export_queryset(
+        Organization.objects.public().order_by("region__prefecture__code", "name", "id"),
+        COLUMNS,
+        labels={"kind": KIND_SYMBOLS},
+        title="機関",
+        path=path,
         stream=stream,
         encoding=encoding,
         fmt=fmt,
-        title="機関",
-        count=count,
         warn=warn,
     )
-
-
-def _rows(values: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
-    for row in values:
-        out = list(row)
-        out[_KIND_INDEX] = KIND_SYMBOLS.get(out[_KIND_INDEX], out[_KIND_INDEX])
-        yield out
