@@ -21,7 +21,7 @@ from renkei.demo.companies import (
 )
 from renkei.demo.loader import load_demo, read_data
 from renkei.network.definition import network_definition_load
-from renkei.network.models import Membership, Organization, PartnerNetwork
+from renkei.network.models import Category, Membership, Organization, PartnerNetwork, TargetField
 
 CHIBA_BODIES = {
     "千葉県",
@@ -187,6 +187,22 @@ def test_yamagata_target_fields_are_the_three_of_the_plan_with_their_children(db
     second, third = (v for k, v in tree.items() if k.startswith("成長ものづくり"))
     assert len(second) == 6 and "航空機" in second and "食品・農業用機械" in second
     assert len(third) == 4 and "繊維" in third and "窯業・土石製品" in third
+
+
+def test_chiba_target_fields_and_the_consultation_categories(db):
+    """C11: Chiba's two target fields; C14/C20: problem types of the plans, with an unclassified intake category."""
+    load_network()
+    chiba_fields = set(TargetField.objects.filter(region__slug="chiba").values_list("name", flat=True))
+    assert chiba_fields == {"成長ものづくり・ヘルスケア", "デジタル"}
+    top = set(Category.objects.filter(parent=None).values_list("name", flat=True))
+    assert {"内容分類前", "技術的課題", "経営的課題", "研究課題", "資金", "販路", "人材", "知財"} <= top
+    assert Category.objects.filter(parent__name="技術的課題").count() >= 3
+    # every category a role accepts is a real one, and the 工業技術センター accepts technical problems
+    center = org("yamagata", "山形県工業技術センター")
+    accepted = set(
+        center.roles.values_list("accepts_categories__parent__name", "accepts_categories__name").distinct()
+    )
+    assert any("技術的課題" in pair for pair in accepted)
 
 
 def test_partner_networks_tkf_imy_and_the_national_council(db):
