@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -169,7 +171,18 @@ class OrganizationRole(TimeStampedModel):
 
 class MembershipQuerySet(models.QuerySet):
     def active(self) -> MembershipQuerySet:
+        """Registered and not ended by hand (includes memberships whose 着任日 is still ahead)."""
         return self.filter(is_active=True)
+
+    def in_force(self, on: dt.date | None = None) -> MembershipQuerySet:
+        """Active and within its dates on ``on`` (default today): only these grant rights.
+
+        人事異動: a membership registered ahead of its 着任日, or whose 離任日 has passed, grants nothing.
+        """
+        on = on or dt.date.today()
+        return self.active().filter(
+            Q(started_on__isnull=True) | Q(started_on__lte=on), Q(ended_on__isnull=True) | Q(ended_on__gte=on)
+        )
 
 
 class Membership(TimeStampedModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -69,13 +68,9 @@ def staff_context(user: User | AnonymousUser | None) -> StaffContext:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    today = dt.date.today()
     rows = (
-        Membership.objects.active()
+        Membership.objects.in_force()
         .filter(user_id=user.pk)
-        # 人事異動: a membership registered ahead of its 着任日, or whose 離任日 has passed, grants nothing.
-        .filter(Q(started_on__isnull=True) | Q(started_on__lte=today))
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
         .values_list("organization_id", "role", "organization__region_id", "organization__kind")
     )
     ctx = StaffContext(
