@@ -4,10 +4,9 @@
 #   bash scripts/schemathesis.sh [SCHEMATHESIS RUN ARGS…]     e.g.  bash scripts/schemathesis.sh --seed 42
 #
 # By default it brings its own server: a temp data dir (SQLite, or DATABASE_URL if set), the demo network
-# (`renkei demo --no-serve`; login chiba-secretariat / renkei-demo) — or, while the demo loader does not exist
-# yet, a superuser made with `renkei createadmin` — then `renkei serve` on a free port of 127.0.0.1, a token from
-# POST /api/v1/auth/tokens, `schemathesis run --checks all` with `Authorization: Bearer …`, and at the end the
-# server is stopped and the temp dir deleted.
+# (`renkei demo --no-serve`; login chiba-secretariat / renkei-demo), then `renkei serve` on a free port of
+# 127.0.0.1, a token from POST /api/v1/auth/tokens, `schemathesis run --checks all` with
+# `Authorization: Bearer …`, and at the end the server is stopped and the temp dir deleted.
 #
 # Per-operation allowances (a rejection the schema cannot express: an unknown id, a check digit, a cross-field
 # rule) belong in ./schemathesis.toml, which schemathesis reads from the repository root by itself, e.g.
@@ -93,19 +92,10 @@ else
     export RENKEI_DATA_DIR="$WORK/data"
     PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     BASE="http://127.0.0.1:$PORT"
-    if "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("renkei.demo.loader") is None)' 2>/dev/null; then
-        log "loading the demo network into $RENKEI_DATA_DIR"
-        "$BIN/renkei" demo --no-serve >"$WORK/demo.log" 2>&1 || { tail -n 30 "$WORK/demo.log" >&2; die "renkei demo --no-serve failed"; }
-        API_USER="chiba-secretariat"
-        API_PASSWORD="renkei-demo"
-    else
-        log "no demo loader yet (renkei.demo.loader): using a superuser made with renkei createadmin"
-        API_USER="ci-admin"
-        API_PASSWORD="ci-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-        "$BIN/renkei" migrate >"$WORK/migrate.log" 2>&1 || { tail -n 30 "$WORK/migrate.log" >&2; die "renkei migrate failed"; }
-        "$BIN/renkei" createadmin --username "$API_USER" --password "$API_PASSWORD" >/dev/null \
-            || die "renkei createadmin failed"
-    fi
+    log "loading the demo network into $RENKEI_DATA_DIR"
+    "$BIN/renkei" demo --no-serve >"$WORK/demo.log" 2>&1 || { tail -n 30 "$WORK/demo.log" >&2; die "renkei demo --no-serve failed"; }
+    API_USER="chiba-secretariat"
+    API_PASSWORD="renkei-demo"
     "$BIN/renkei" serve --port "$PORT" --threads 4 >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 120); do
