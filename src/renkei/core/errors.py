@@ -61,3 +61,9 @@ class Conflict(ApplicationError):
     status = 409
     title = "ほかのデータと矛盾します"
     code = "conflict"
+
+
+class RateLimited(ApplicationError):
+    status = 429
+    title = "送信が多すぎます"
+    code = "rate_limited"

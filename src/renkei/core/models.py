@@ -84,3 +84,25 @@ class IndustryClass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class CalendarDay(TimeStampedModel):
+    """A per-installation exception to the national business calendar (``renkei.core.calendar``).
+
+    ``is_closed=True``: an extra closed day (県民の日, an office closure); ``is_closed=False``: a working day that
+    would otherwise be closed (a Saturday opening, working through 年末年始).
+    """
+
+    date = models.DateField("日付", unique=True)
+    is_closed = models.BooleanField(
+        "休業日", default=True, help_text="オフにすると、本来は休みの日を営業日にします。"
+    )
+    name = models.CharField("名称", max_length=100, blank=True, help_text="例: 県民の日、庁舎点検による休業")
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = verbose_name_plural = "営業日カレンダーの個別設定"
+
+    def __str__(self) -> str:
+        kind = "休業日" if self.is_closed else "営業日"
+        return f"{self.date.isoformat()} {kind} {self.name}".rstrip()
