@@ -71,3 +71,67 @@ def superuser(db):
     user.is_staff = True
     user.save()
     return user
+
+
+@pytest.fixture
+def case_config(orgs, chiba, yamagata):
+    """The case ledger's configuration for the two test regions: windows, categories, SLA targets, ladders, rules."""
+    from renkei.cases.models import CaseSettings, EscalationLadder, EscalationStep, RoutingRule, SlaPolicy
+    from renkei.network.models import Category
+
+    cats = {
+        code: Category.objects.get_or_create(code=code, defaults={"name": name, "sort_order": i})[0]
+        for i, (code, name) in enumerate(
+            [
+                ("technical", "技術的課題"),
+                ("management", "経営的課題"),
+                ("research", "研究課題"),
+                ("funding", "資金"),
+            ]
+        )
+    }
+    CaseSettings.objects.create(region=chiba, window_organization=orgs["chiba_pref"])
+    CaseSettings.objects.create(region=yamagata, window_organization=orgs["yamagata_pref"])
+    SlaPolicy.objects.create(region=chiba, first_response_days=2, resolution_days=20)
+    SlaPolicy.objects.create(
+        region=chiba, category=cats["technical"], first_response_days=3, resolution_days=30
+    )
+    SlaPolicy.objects.create(region=yamagata, first_response_days=3, resolution_days=20)
+    ladder = EscalationLadder.objects.create(region=yamagata, name="3段階の相談解決のスキーム")
+    EscalationStep.objects.create(ladder=ladder, position=1, name="最初に相談を受けた機関", target_days=10)
+    EscalationStep.objects.create(
+        ladder=ladder, position=2, name="中小企業トータルサポート", owner_organization=orgs["yamagata_pref"]
+    )
+    step3 = EscalationStep.objects.create(
+        ladder=ladder,
+        position=3,
+        name="連携支援室",
+        owner_organization=orgs["yamagata_center"],
+        is_external=True,
+    )
+    step3.categories.set([cats["technical"], cats["research"]])
+    chiba_ladder = EscalationLadder.objects.create(region=chiba, name="千葉の連携支援")
+    EscalationStep.objects.create(
+        ladder=chiba_ladder, position=1, name="産業振興課の窓口", owner_organization=orgs["chiba_pref"]
+    )
+    EscalationStep.objects.create(
+        ladder=chiba_ladder,
+        position=2,
+        name="産学官連携推進定例会議",
+        owner_organization=orgs["chiba_pref"],
+        meeting_kind="regular",
+    )
+    EscalationStep.objects.create(
+        ladder=chiba_ladder, position=3, name="TKF", owner_organization=orgs["chiba_lab"], is_external=True
+    )
+    RoutingRule.objects.create(
+        region=chiba,
+        position=1,
+        name="技術的課題は産技研",
+        conditions={"categories": ["technical"]},
+        lead_organization=orgs["chiba_lab"],
+    )
+    RoutingRule.objects.create(
+        region=chiba, position=2, name="その他は窓口", conditions={}, lead_organization=orgs["chiba_pref"]
+    )
+    return {"categories": cats, "ladders": {"yamagata": ladder, "chiba": chiba_ladder}}

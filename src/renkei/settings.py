@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "renkei.core",
     "renkei.network",
     "renkei.companies",
+    "renkei.cases",
+    "django_tasks",
+    "django_tasks_db",
     "renkei.api",
     "renkei.web",
 ]
@@ -148,6 +151,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("RENKEI_FROM_EMAIL", "renkei@localhost")
 RENKEI_IMPORT_MAX_BYTES = int(os.environ.get("RENKEI_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# The public consultation form: submissions per client address per hour.
+RENKEI_PUBLIC_INTAKE_PER_HOUR = int(os.environ.get("RENKEI_PUBLIC_INTAKE_PER_HOUR", "5"))
+# Links in e-mails point here.
+RENKEI_BASE_URL = os.environ.get("RENKEI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Attachments to a case: refused above this size.
+RENKEI_ATTACHMENT_MAX_BYTES = int(os.environ.get("RENKEI_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# Background work (mail, SLA refresh): django-tasks. "immediate" runs a task in-process right after commit (the
+# embedded default and the tests); "database" queues it in the database for `renkei worker` (production).
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[os.environ.get("RENKEI_TASK_BACKEND", "immediate")]}}
 
 LOGGING = {
     "version": 1,
