@@ -154,6 +154,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The public consultation form: submissions per client address per hour.
 RENKEI_PUBLIC_INTAKE_PER_HOUR = int(os.environ.get("RENKEI_PUBLIC_INTAKE_PER_HOUR", "5"))
+# Business days for SLA clocks: 土日・祝日 and this year-end closure are closed ("" = none); more in CalendarDay.
+RENKEI_YEAR_END_CLOSURE = os.environ.get("RENKEI_YEAR_END_CLOSURE", "12-29/01-03")
 # Links in e-mails point here.
 RENKEI_BASE_URL = os.environ.get("RENKEI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Attachments to a case: refused above this size.
