@@ -2,7 +2,7 @@
 region's examples (seeded ones and every case a person confirmed). A suggestion, never a decision.
 
 Character bigrams need no dictionary and are robust to the absence of spaces in Japanese. The model is cached
-per region and retrained when the examples change (their count or last id moves).
+per region and retrained when the examples change (their count, last id or labels move).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q, Sum
 
 from renkei.core.text import nfkc
 
@@ -75,7 +75,12 @@ def _examples(region_id: int | None):
 
 def suggest(region_id: int | None, text: str, *, limit: int = 3) -> list[Suggestion]:
     """The most likely categories for ``text`` with their probabilities (empty when there is nothing to learn from)."""
-    version = tuple(_examples(region_id).aggregate(n=Count("id"), last=Max("id")).values())
+    # The examples' version: count, last id, and a checksum that moves when an example is relabelled in place.
+    version = tuple(
+        _examples(region_id)
+        .aggregate(n=Count("id"), last=Max("id"), labels=Sum(F("id") * F("category_id")))
+        .values()
+    )
     with _lock:
         cached = _cache.get(region_id)
     if cached is None or cached[0] != version:

@@ -1,6 +1,6 @@
 """Hand-offs (紹介・引継ぎ): from → to, why, what the company agreed to share, and their own little workflow.
 
-requested → accepted / declined;  accepted → replied → closed;  accepted → closed.
+requested → accepted / declined / closed (withdrawn);  accepted → replied → closed;  accepted → closed.
 A hand-off outside the region needs the company's consent to share outside the region; one bank's customer is
 never handed to another bank.
 """
@@ -13,11 +13,19 @@ from django.utils import timezone
 
 from renkei.core.calendar import load_business_calendar
 from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from renkei.network.models import Organization
+from renkei.network.choices import WRITER_ROLES
+from renkei.network.models import Membership, Organization
 from renkei.network.selectors import staff_context
 
 from . import policies
-from .choices import LIVE_HANDOFF_STATES, ConsentScope, EventKind, HandoffState, NotificationKind
+from .choices import (
+    FINISHED_STATUSES,
+    LIVE_HANDOFF_STATES,
+    ConsentScope,
+    EventKind,
+    HandoffState,
+    NotificationKind,
+)
 from .clocks import today
 from .models import Case, CaseSettings, Handoff
 from .notify import notify, organization_recipients
@@ -60,6 +68,8 @@ def handoff_request(
         policies.require(
             policies.can_manage(ctx, case), "紹介・引継ぎを依頼できるのは主担当機関か事務局の職員です。"
         )
+        if case.status in FINISHED_STATUSES:
+            raise Conflict("完了した案件は紹介・引継ぎできません（再開してから行ってください）。")
         to_org = Organization.objects.select_related("region").filter(pk=to_organization_id).first()
         if to_org is None:
             errors.append(FieldError("to_organization_id", "紹介先の機関が見つかりません。"))
@@ -71,12 +81,16 @@ def handoff_request(
             )
         to_user = None
         if to_org is not None and to_user_id:
-            to_user = User.objects.filter(
-                pk=to_user_id, memberships__organization=to_org, memberships__is_active=True
-            ).first()
+            in_office = Membership.objects.in_force().filter(
+                user_id=to_user_id, organization=to_org, role__in=WRITER_ROLES, user__is_active=True
+            )
+            to_user = User.objects.filter(pk=to_user_id).first() if in_office.exists() else None
             if to_user is None:
                 errors.append(
-                    FieldError("to_user_id", "紹介先の担当者は紹介先機関の職員から選んでください。")
+                    FieldError(
+                        "to_user_id",
+                        "紹介先の担当者は紹介先機関の現職の職員（担当者以上）から選んでください。",
+                    )
                 )
         if errors:
             raise ValidationFailed.from_errors(errors)
@@ -129,7 +143,7 @@ def handoff_request(
 
 def _get_handoff(actor: User, handoff_id: int) -> Handoff:
     handoff = (
-        Handoff.objects.select_for_update()
+        Handoff.objects.select_for_update(of=("self",))
         .filter(pk=handoff_id, case__in=Case.objects.visible_to(actor))
         .select_related("case", "to_organization", "from_organization")
         .first()

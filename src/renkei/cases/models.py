@@ -48,6 +48,11 @@ class CaseSettings(TimeStampedModel):
 
     class Meta:
         verbose_name = verbose_name_plural = "相談の設定"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt_prefix"], condition=~Q(receipt_prefix=""), name="casesettings_unique_prefix"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.region} の相談設定"
@@ -424,7 +429,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 class CaseEvent(models.Model):
     """One entry of a case's history. Append-only: never updated or deleted; a correction is a new event."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField("種別", max_length=20, choices=EventKind.choices)
     at = models.DateTimeField("日時")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from renkei.core.errors import NotFound
 from renkei.network.choices import WRITER_ROLES
 from renkei.network.models import Membership
 
@@ -61,3 +64,27 @@ def unread_count(user) -> int:  # noqa: ANN001
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_list(*, user, unread: bool | None = None) -> QuerySet[Notification]:  # noqa: ANN001
+    """The user's own notifications, newest first (unread only / read only / all)."""
+    qs = Notification.objects.filter(user=user).select_related("case")
+    if unread is not None:
+        qs = qs.filter(read_at__isnull=unread)
+    return qs.order_by("-created_at", "-id")
+
+
+def notification_read(*, actor, notification_id: int) -> Notification:  # noqa: ANN001
+    """Mark one of the actor's notifications read (idempotent); another person's answers 404."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id, user=actor).first()
+        if notification is None:
+            raise NotFound("通知が見つかりません。")
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_read_all(*, actor) -> int:  # noqa: ANN001
+    return Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())

@@ -59,6 +59,11 @@ def scope_for(ctx: StaffContext, case: Case) -> ConsentScope:
     return max(scopes, key=lambda s: CONSENT_ORDER[s])
 
 
+def can_preview_routing(ctx: StaffContext, region_id: int) -> bool:
+    """The routing rules and their tester: staff of a body of that region."""
+    return ctx.is_superuser or region_id in ctx.region_ids
+
+
 def require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)

@@ -81,9 +81,17 @@ def _check(key: str, wanted: list[str], facts: RoutingFacts) -> tuple[bool, str]
 
 
 def evaluate(conditions: dict, facts: RoutingFacts) -> tuple[bool, list[ConditionCheck]]:
-    checks = []
+    """Check every condition given. A key we do not know fails (a misspelt condition must never match all)."""
+    checks = [
+        ConditionCheck(key, key, [], False, f"不明な条件「{key}」（ルールを修正してください）")
+        for key in conditions
+        if key not in CONDITION_KEYS
+    ]
     for key, label in CONDITION_KEYS.items():
-        wanted = [str(w) for w in conditions.get(key) or [] if str(w).strip()]
+        raw = conditions.get(key) or []
+        if isinstance(raw, str):
+            raw = [raw]
+        wanted = [str(w) for w in raw if str(w).strip()]
         if not wanted:
             continue
         held, why = _check(key, wanted, facts)

@@ -24,6 +24,7 @@ from .choices import (
     AccessField,
     CaseStatus,
     ConsentScope,
+    EventKind,
     SlaBucket,
 )
 from .clocks import CaseClocks, case_clocks, sla_refresh, today
@@ -31,6 +32,7 @@ from .models import Case, CaseAccessLog, CaseAttachment, CaseEvent, Handoff
 from .workflow import allowed_targets
 
 COUNT_CAP = 10_000
+SUMMARY_HIDDEN_EVENTS = frozenset({EventKind.NOTE, EventKind.CORRECTION, EventKind.CLASSIFIED})
 _refreshed_on: dt.date | None = None
 
 
@@ -211,6 +213,16 @@ def case_detail(*, user: User, case_id: int, via: str = "web", log: bool = True)
         can_manage=policies.can_manage(ctx, case),
         can_note=policies.can_note(ctx, case),
     )
+    if scope == ConsentScope.SUMMARY:
+        # A 概要のみ reader sees the course of the case, not what was written about it: no notes, and of the
+        # hand-offs only their own (others' reasons and replies may hold the detail they were not given).
+        own = {h.pk for h in view.handoffs if h.to_organization_id in ctx.organization_ids}
+        view.handoffs = [h for h in view.handoffs if h.pk in own]
+        view.events = [
+            e
+            for e in view.events
+            if e.kind not in SUMMARY_HIDDEN_EVENTS and (e.handoff_id is None or e.handoff_id in own)
+        ]
     view.respondable = [
         h for h in view.handoffs if h.state in LIVE_HANDOFF_STATES and policies.can_respond(ctx, h)
     ]

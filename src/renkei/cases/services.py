@@ -1,316 +1,42 @@
 """Every write to a case: intake, status, classification, routing, assignment, notes, escalation.
 
 Each service is keyword-only, runs in one transaction, checks the policy, writes the case and appends an event.
-Hand-offs live in ``handoffs.py``, meetings in ``meetings.py``.
+Intake lives in ``intake.py``, the ladder in ``escalation.py``, hand-offs in ``handoffs.py``, meetings in
+``meetings.py``; this module re-exports the first two so ``services.case_create`` keeps working.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from renkei.companies.models import Company
-from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, RateLimited, ValidationFailed
-from renkei.core.wareki import fiscal_year
+from renkei.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from renkei.network.choices import WRITER_ROLES
-from renkei.network.models import Category, Membership, Organization, Region, TargetField
+from renkei.network.models import Category, Membership, Organization, TargetField
 from renkei.network.selectors import staff_context
 
-from . import classify, policies
+from . import policies
 from .choices import FINISHED_STATUSES, CaseStatus, EventKind, NotificationKind
-from .clocks import apply_clocks, local_date, today
+from .clocks import apply_clocks, today
+from .common import (
+    _resolve_code,
+    get_case_for_update,
+    record_event,
+    sla_targets,
+)
 from .models import (
     Case,
     CaseEvent,
-    CaseSettings,
     CaseSuspension,
-    EscalationLadder,
-    EscalationStep,
-    PublicSubmission,
-    ReceiptCounter,
     RoutingRule,
-    SlaPolicy,
     TrainingExample,
 )
 from .notify import notify, organization_recipients
 from .routing import RoutingFacts, explain_routing
-from .validation import clean_intake
 from .workflow import check_transition, is_first_response, is_reopen
-
-DEFAULT_FIRST_RESPONSE_DAYS = 3
-DEFAULT_RESOLUTION_DAYS = 30
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# helpers
-
-
-def _event(
-    case: Case, kind: str, *, actor: User | None, org_id: int | None, text: str = "", **extra: Any
-) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case,
-        kind=kind,
-        at=timezone.now(),
-        actor=actor if actor and actor.is_authenticated else None,
-        actor_organization_id=org_id,
-        text=text,
-        from_status=extra.pop("from_status", ""),
-        to_status=extra.pop("to_status", ""),
-        handoff=extra.pop("handoff", None),
-        data=extra,
-    )
-
-
-def get_case_for_update(actor: User, case_id: int) -> Case:
-    """The case, locked, if the actor may see it; 404 otherwise (never say that it exists)."""
-    case = Case.objects.visible_to(actor).select_for_update().filter(pk=case_id).first()
-    if case is None:
-        raise NotFound("相談案件が見つかりません。")
-    return case
-
-
-def _settings_for(region: Region) -> CaseSettings:
-    found = CaseSettings.objects.filter(region=region).select_related("window_organization").first()
-    if found is None:
-        raise Conflict(f"{region.name}の相談窓口が設定されていません（事務局にお問い合わせください）。")
-    return found
-
-
-def sla_targets(region_id: int, category_id: int | None) -> tuple[int, int]:
-    policies_ = {p.category_id: p for p in SlaPolicy.objects.filter(region_id=region_id)}
-    policy = policies_.get(category_id) if category_id else None
-    if policy is None and category_id:
-        parent_id = Category.objects.filter(pk=category_id).values_list("parent_id", flat=True).first()
-        policy = policies_.get(parent_id)
-    policy = policy or policies_.get(None)
-    if policy is None:
-        return DEFAULT_FIRST_RESPONSE_DAYS, DEFAULT_RESOLUTION_DAYS
-    return policy.first_response_days, policy.resolution_days
-
-
-def next_receipt_number(region: Region, fy: int, prefix: str = "") -> str:
-    counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(region=region, fiscal_year=fy)
-    ReceiptCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    counter.refresh_from_db(fields=["last"])
-    return f"{prefix or region.prefecture_id + '-'}{fy}-{counter.last:06d}"
-
-
-def _default_ladder(region_id: int) -> tuple[EscalationLadder | None, EscalationStep | None]:
-    ladder = EscalationLadder.objects.filter(region_id=region_id, is_default=True).first()
-    if ladder is None:
-        return None, None
-    return ladder, ladder.steps.order_by("position").first()
-
-
-def _resolve_code(
-    model: type, raw: Any, *, region_id: int | None, field: str, label: str, errors: list
-) -> Any:
-    if raw in (None, ""):
-        return None
-    qs = model.objects.all()
-    if model is TargetField:
-        qs = qs.filter(region_id__in=[region_id]) | qs.filter(region__isnull=True)
-    value = str(raw).strip()
-    found = qs.filter(code=value).first() or (qs.filter(pk=int(value)).first() if value.isdigit() else None)
-    if found is None:
-        errors.append(FieldError(field, f"{label}「{value[:30]}」はありません。"))
-    return found
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# intake
-
-
-def _create(
-    *, region: Region, values: dict, received_by: Organization, lead: Organization, actor: User | None
-) -> Case:
-    received_at = values.pop("received_at", None) or timezone.now()
-    fy = fiscal_year(local_date(received_at))
-    case_settings = CaseSettings.objects.filter(region=region).first()
-    category = values.get("category")
-    first_days, resolution_days = sla_targets(region.pk, category.pk if category else None)
-    ladder, step = _default_ladder(region.pk)
-    case = Case(
-        region=region,
-        receipt_number=next_receipt_number(region, fy, case_settings.receipt_prefix if case_settings else ""),
-        fiscal_year=fy,
-        received_at=received_at,
-        received_by=received_by,
-        lead_organization=lead,
-        status=CaseStatus.RECEIVED,
-        status_changed_at=received_at,
-        first_response_days=first_days,
-        resolution_days=resolution_days,
-        ladder=ladder,
-        step=step,
-        step_entered_on=local_date(received_at) if step else None,
-        created_by=actor if actor and actor.is_authenticated else None,
-        **values,
-    )
-    suggestion = classify.suggest(region.pk, f"{case.title}\n{case.detail}", limit=1)
-    if suggestion:
-        case.suggested_category_id = suggestion[0].category_id
-        case.suggestion_confidence = round(suggestion[0].probability, 4)
-    apply_clocks(case, suspensions=[])
-    case.save()
-    _event(
-        case,
-        EventKind.CREATED,
-        actor=actor,
-        org_id=received_by.pk,
-        text=f"{case.get_channel_display()}で受付",
-        to_status=CaseStatus.RECEIVED,
-    )
-    return case
-
-
-def case_create(*, actor: User, data: dict, organization_id: int | None = None) -> Case:
-    """Staff intake (窓口, 電話, 訪問 …) at one of the actor's organizations."""
-    ctx = staff_context(actor)
-    writable = sorted(ctx.writer_org_ids)
-    if not writable and not ctx.is_superuser:
-        raise PermissionDenied("相談を登録できるのは機関の職員（担当者以上）です。")
-    errors: list[FieldError] = []
-    if organization_id is None:
-        if len(writable) != 1:
-            raise ValidationFailed.from_errors([FieldError("organization_id", "受付機関を選んでください。")])
-        organization_id = writable[0]
-    elif organization_id not in writable and not ctx.is_superuser:
-        raise ValidationFailed.from_errors(
-            [FieldError("organization_id", "この機関の相談は登録できません。")]
-        )
-    org = Organization.objects.select_related("region").filter(pk=organization_id).first()
-    if org is None:
-        raise ValidationFailed.from_errors([FieldError("organization_id", "受付機関が見つかりません。")])
-    try:
-        values = clean_intake(data, public=False)
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
-        values = {}
-    company = None
-    company_id = data.get("company_id")
-    if company_id not in (None, ""):
-        company = Company.objects.visible_to(actor).filter(pk=_int_or_none(company_id)).first()
-        if company is None:
-            errors.append(
-                FieldError("company_id", "企業が見つかりません（閲覧できる企業を選んでください）。")
-            )
-    category = _resolve_code(
-        Category,
-        data.get("category"),
-        region_id=org.region_id,
-        field="category",
-        label="相談区分",
-        errors=errors,
-    )
-    target_field = _resolve_code(
-        TargetField,
-        data.get("target_field"),
-        region_id=org.region_id,
-        field="target_field",
-        label="支援対象分野",
-        errors=errors,
-    )
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    if company is not None:
-        values["company"] = company
-        values["consent_outside_region"] = values["consent_outside_region"] or company.consent_share_outside
-        values["requester_company_name"] = values["requester_company_name"] or company.name
-    values["category"] = category
-    values["target_field"] = target_field
-    with transaction.atomic():
-        case = _create(region=org.region, values=values, received_by=org, lead=org, actor=actor)
-    return case
-
-
-def _client_hash(client_ip: str) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_ip}".encode()).hexdigest()
-
-
-def case_create_public(*, data: dict, client_ip: str) -> Case:
-    """The public consultation form (no login). Lands at the region's window, status 受付, receipt mailed."""
-    errors: list[FieldError] = []
-    if str(data.get("website") or "").strip():  # the honeypot a person never sees
-        raise ValidationFailed.from_errors(
-            [FieldError("website", "送信できませんでした。入力内容をご確認ください。")]
-        )
-    try:
-        values = clean_intake(data, public=True)
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
-        values = {}
-    region = _public_region(data.get("region"), values.get("requester_prefecture"), errors)
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    limit = settings.RENKEI_PUBLIC_INTAKE_PER_HOUR
-    key = _client_hash(client_ip or "unknown")
-    with transaction.atomic():
-        since = timezone.now() - dt.timedelta(hours=1)
-        if PublicSubmission.objects.filter(client_hash=key, at__gte=since).count() >= limit:
-            raise RateLimited(
-                f"送信が多すぎます。1時間に{limit}件までです。しばらくしてからお試しいただくか、お電話でご相談ください。"
-            )
-        PublicSubmission.objects.create(client_hash=key)
-        case_settings = _settings_for(region)
-        if not case_settings.public_intake:
-            raise Conflict(f"{region.name}では現在Webフォームでの相談を受け付けていません。")
-        window = case_settings.window_organization
-        case = _create(region=region, values=values, received_by=window, lead=window, actor=None)
-        notify(
-            user_ids=organization_recipients([window.pk]),
-            kind=NotificationKind.PUBLIC_INTAKE,
-            case=case,
-            text=f"Webフォームから相談がありました: {case.title}",
-        )
-        transaction.on_commit(lambda: _enqueue_receipt(case.pk))
-    return case
-
-
-def _enqueue_receipt(case_id: int) -> None:
-    from .tasks import send_receipt_email
-
-    try:
-        send_receipt_email.enqueue(case_id)
-    except Exception:  # noqa: BLE001 — the consultation is recorded whatever happens to the mail
-        import logging
-
-        logging.getLogger(__name__).exception("受付メールの送信に失敗しました")
-
-
-def _public_region(raw: Any, prefecture, errors: list[FieldError]) -> Region | None:  # noqa: ANN001
-    homes = Region.objects.filter(is_home=True, case_settings__public_intake=True)
-    if raw not in (None, ""):
-        region = homes.filter(slug=str(raw).strip()).first()
-        if region is None:
-            errors.append(FieldError("region", "相談先の地域が見つかりません。"))
-        return region
-    if prefecture is not None:
-        region = homes.filter(prefecture=prefecture).first()
-        if region is not None:
-            return region
-    if homes.count() == 1:
-        return homes.first()
-    if not errors:
-        names = "、".join(r.name for r in homes)
-        errors.append(FieldError("region", f"相談先の地域を選んでください（{names}）。"))
-    return None
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # status, classification, routing, assignment, notes
@@ -324,7 +50,7 @@ def case_transition(*, actor: User, case_id: int, to_status: str, reason: str = 
         check_transition(case.status, to_status, reason=reason)
         _apply_status(case, to_status)
         case.save()
-        _event(
+        record_event(
             case,
             EventKind.STATUS,
             actor=actor,
@@ -405,7 +131,7 @@ def case_classify(
             case=case,
         )
         agreed = case.suggested_category_id == cat.pk
-        _event(
+        record_event(
             case,
             EventKind.CLASSIFIED,
             actor=actor,
@@ -429,6 +155,44 @@ def routing_facts(case: Case) -> RoutingFacts:
         jsic_code=company.jsic_id or "" if company else "",
         channel=case.channel,
         stage=case.stage,
+    )
+
+
+def routing_facts_from(
+    region_id: int,
+    *,
+    text: str = "",
+    category: str = "",
+    target_field: str = "",
+    size_class: str = "",
+    jsic_code: str = "",
+    channel: str = "",
+    stage: str = "",
+) -> RoutingFacts:
+    """The facts typed into the routing tester; unknown codes are named (422), never silently unmatched."""
+    errors: list[FieldError] = []
+    cat = fld = None
+    if category:
+        cat = Category.objects.select_related("parent").filter(code=category).first()
+        if cat is None:
+            errors.append(FieldError("category", f"相談区分「{category[:30]}」はありません。"))
+    if target_field:
+        fields = TargetField.objects.select_related("parent").filter(code=target_field)
+        fld = fields.filter(region_id=region_id).first() or fields.filter(region__isnull=True).first()
+        if fld is None:
+            errors.append(FieldError("target_field", f"支援対象分野「{target_field[:30]}」はありません。"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    return RoutingFacts(
+        category=cat.code if cat else "",
+        category_parent=cat.parent.code if cat and cat.parent else "",
+        field=fld.code if fld else "",
+        field_parent=fld.parent.code if fld and fld.parent else "",
+        text=text or "",
+        size_class=size_class or "",
+        jsic_code=jsic_code or "",
+        channel=channel or "",
+        stage=stage or "",
     )
 
 
@@ -464,7 +228,14 @@ def case_route(
                 )
             rule = RoutingRule.objects.get(pk=winner.rule_id)
             lead_organization_id = rule.lead_organization_id
-            assignee_id = assignee_id or rule.default_assignee_id
+            if (
+                assignee_id is None
+                and rule.default_assignee_id
+                and _is_writer(rule.default_assignee_id, lead_organization_id)
+            ):
+                assignee_id = (
+                    rule.default_assignee_id
+                )  # a default assignee who has left is skipped, not an error
             rule_name = rule.name
         lead = Organization.objects.filter(pk=lead_organization_id).first()
         if lead is None:
@@ -496,7 +267,7 @@ def case_route(
             + (f"（ルール: {rule_name}）" if rule_name else "")
             + (f"　{note.strip()}" if note.strip() else "")
         )
-        _event(
+        record_event(
             case,
             EventKind.ROUTED,
             actor=actor,
@@ -519,13 +290,16 @@ def case_route(
     return case
 
 
-def _check_assignee(user_id: int, organization_id: int) -> User:
-    ok = (
+def _is_writer(user_id: int, organization_id: int) -> bool:
+    return (
         Membership.objects.in_force()
         .filter(user_id=user_id, organization_id=organization_id, role__in=WRITER_ROLES, user__is_active=True)
         .exists()
     )
-    if not ok:
+
+
+def _check_assignee(user_id: int, organization_id: int) -> User:
+    if not _is_writer(user_id, organization_id):
         raise ValidationFailed.from_errors(
             [FieldError("assignee_id", "担当者は主担当機関の職員（担当者以上）から選んでください。")]
         )
@@ -543,7 +317,7 @@ def case_assign(*, actor: User, case_id: int, assignee_id: int | None) -> Case:
         case.assignee = assignee
         case.save(update_fields=["assignee", "updated_at"])
         name = (assignee.get_full_name() or assignee.username) if assignee else "（なし）"
-        _event(
+        record_event(
             case,
             EventKind.ASSIGNED,
             actor=actor,
@@ -584,121 +358,33 @@ def case_note(*, actor: User, case_id: int, text: str, correction_of: int | None
                 )
             kind = EventKind.CORRECTION
             extra["correction_of"] = correction_of
-        return _event(
+        return record_event(
             case, kind, actor=actor, org_id=policies.acting_organization(ctx, case), text=text, **extra
         )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# escalation ladder
+# Intake and the ladder live in their own modules; re-exported for callers of ``services.*``.
+from .escalation import case_escalate, case_hand_back, next_step, previous_step  # noqa: E402
+from .intake import case_create, case_create_public  # noqa: E402
 
+_event = record_event  # the name other modules of this package used first
 
-def _applicable_steps(case: Case) -> list[EscalationStep]:
-    if case.ladder_id is None:
-        return []
-    steps = list(
-        EscalationStep.objects.filter(ladder_id=case.ladder_id)
-        .prefetch_related("categories")
-        .order_by("position")
-    )
-    out = []
-    for step in steps:
-        codes = {c.pk for c in step.categories.all()}
-        if not codes or (case.category_id in codes) or (case.category and case.category.parent_id in codes):
-            out.append(step)
-    return out
-
-
-def next_step(case: Case) -> EscalationStep | None:
-    current = case.step.position if case.step else 0
-    return next((s for s in _applicable_steps(case) if s.position > current), None)
-
-
-def previous_step(case: Case) -> EscalationStep | None:
-    if case.step is None:
-        return None
-    earlier = [s for s in _applicable_steps(case) if s.position < case.step.position]
-    return earlier[-1] if earlier else None
-
-
-def case_escalate(*, actor: User, case_id: int, reason: str) -> Case:
-    """Climb one step of the region's ladder: the step's owner becomes the lead organization."""
-    if not (reason or "").strip():
-        raise ValidationFailed.from_errors(
-            [FieldError("reason", "エスカレーションの理由を入力してください。")]
-        )
-    with transaction.atomic():
-        case = get_case_for_update(actor, case_id)
-        ctx = staff_context(actor)
-        policies.require(
-            policies.can_manage(ctx, case), "エスカレーションできるのは主担当機関か事務局の職員です。"
-        )
-        if case.status in FINISHED_STATUSES:
-            raise Conflict("完了した案件はエスカレーションできません（再開してから行ってください）。")
-        step = next_step(case)
-        if step is None:
-            raise Conflict("これ以上の段階はありません。地域外の機関へは紹介・引継ぎで依頼してください。")
-        return _move_to_step(case, step, actor=actor, ctx=ctx, reason=reason, kind=EventKind.ESCALATED)
-
-
-def case_hand_back(*, actor: User, case_id: int, reason: str) -> Case:
-    """Return the case to the previous step (and the organization that led it there)."""
-    if not (reason or "").strip():
-        raise ValidationFailed.from_errors([FieldError("reason", "差戻しの理由を入力してください。")])
-    with transaction.atomic():
-        case = get_case_for_update(actor, case_id)
-        ctx = staff_context(actor)
-        policies.require(policies.can_manage(ctx, case), "差戻しできるのは主担当機関か事務局の職員です。")
-        step = previous_step(case)
-        if step is None:
-            raise Conflict("最初の段階なので差し戻せません。")
-        return _move_to_step(case, step, actor=actor, ctx=ctx, reason=reason, kind=EventKind.HANDED_BACK)
-
-
-def _lead_for_step(case: Case, step: EscalationStep, kind: str) -> int:
-    if step.owner_organization_id:
-        return step.owner_organization_id
-    if kind == EventKind.HANDED_BACK:
-        last = (
-            CaseEvent.objects.filter(case=case, kind=EventKind.ESCALATED, data__to_step=case.step_id)
-            .order_by("-at", "-id")
-            .first()
-        )
-        if last and last.data.get("from_organization"):
-            return int(last.data["from_organization"])
-    return case.received_by_id
-
-
-def _move_to_step(case: Case, step: EscalationStep, *, actor: User, ctx, reason: str, kind: str) -> Case:  # noqa: ANN001
-    from_step, from_org = case.step_id, case.lead_organization_id
-    lead_id = _lead_for_step(case, step, kind)
-    lead = Organization.objects.get(pk=lead_id)
-    if policies.bank_conflict(case, lead.kind, lead.pk):
-        raise PermissionDenied("ほかの金融機関が受け付けた相談を、別の金融機関に引き継ぐことはできません。")
-    case.step = step
-    case.step_entered_on = today()
-    if lead_id != case.lead_organization_id:
-        case.lead_organization_id = lead_id
-        case.assignee = None
-    case.save()
-    verb = "エスカレーション" if kind == EventKind.ESCALATED else "差戻し"
-    _event(
-        case,
-        kind,
-        actor=actor,
-        org_id=policies.acting_organization(ctx, case) or from_org,
-        text=f"{verb}: Step {step.position} {step.name}（{lead.name}）　理由: {reason.strip()}",
-        from_step=from_step,
-        to_step=step.pk,
-        from_organization=from_org,
-        to_organization=lead_id,
-    )
-    if lead_id != from_org:
-        notify(
-            user_ids=organization_recipients([lead_id]),
-            kind=NotificationKind.ESCALATED,
-            case=case,
-            text=f"{verb}により担当になりました（Step {step.position} {step.name}）: {case.title}",
-            exclude=actor.pk,
-        )
-    return case
+__all__ = [
+    "case_assign",
+    "case_classify",
+    "case_create",
+    "case_create_public",
+    "case_escalate",
+    "case_hand_back",
+    "case_note",
+    "case_route",
+    "case_transition",
+    "get_case_for_update",
+    "next_step",
+    "previous_step",
+    "record_event",
+    "route_preview",
+    "routing_facts",
+    "routing_facts_from",
+    "sla_targets",
+]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from renkei.companies.validation import parse_bool, parse_date
 from renkei.core.errors import FieldError, ValidationFailed
 from renkei.core.models import Prefecture
-from renkei.core.text import nfkc, squash_spaces
+from renkei.core.text import _HYPHENS, _INVISIBLE, nfkc, squash_spaces
 
 from .choices import BusinessStage, Channel
 
@@ -25,20 +25,24 @@ MAX_TEXT = 20_000
 MAX_TITLE = 200
 _PHONE = re.compile(r"^[0-9+\-() ]{6,30}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_HYPHEN_TABLE = str.maketrans(dict.fromkeys(_HYPHENS, "-"))
 
 
 def _text(raw: dict, key: str) -> str:
+    """A string field as typed, trimmed, without control characters (NUL never reaches the database)."""
     value = raw.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    return value.strip()
+    return _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
 
 
 def clean_consultation_text(value: str, errors: list[FieldError], *, key: str = "text") -> str:
     value = _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
-    if not value:
+    if not _INVISIBLE_RE.sub("", value).strip():
+        value = ""
         errors.append(FieldError(key, "相談内容を入力してください。"))
     elif len(value) > MAX_TEXT:
         errors.append(
@@ -64,11 +68,10 @@ def parse_prefecture(value: str) -> Prefecture | None:
             return Prefecture.objects.filter(code=text.zfill(2)).first()
         return Prefecture.objects.filter(lgcode=text).first()
     found = Prefecture.objects.filter(name=text).first()
-    if found is None and text[-1:] not in "都道府県":
-        for suffix in "県府都道":
-            found = Prefecture.objects.filter(name=text + suffix).first()
-            if found:
-                break
+    for suffix in "県府都道":  # 千葉 → 千葉県, 京都 → 京都府 (a short name may itself end in 都)
+        if found is not None:
+            break
+        found = Prefecture.objects.filter(name=text + suffix).first()
     return found
 
 
@@ -77,7 +80,7 @@ def clean_requester(raw: dict, errors: list[FieldError], *, required: bool) -> d
     company_name = squash_spaces(nfkc(_text(raw, "company_name")))
     contact_name = squash_spaces(nfkc(_text(raw, "contact_name")))
     email = nfkc(_text(raw, "email")).replace(" ", "")
-    phone = nfkc(_text(raw, "phone")).replace("ー", "-").replace("−", "-")
+    phone = nfkc(_text(raw, "phone")).translate(_HYPHEN_TABLE)
     prefecture_raw = _text(raw, "prefecture")
     if required:
         for key, value, label in (
@@ -102,7 +105,7 @@ def clean_requester(raw: dict, errors: list[FieldError], *, required: bool) -> d
             errors.append(
                 FieldError("email", "メールアドレスの形式が正しくありません（例: info@example.co.jp）。")
             )
-    if phone and not _PHONE.match(phone):
+    if phone and (not _PHONE.match(phone) or sum(ch.isdigit() for ch in phone) < 6):
         errors.append(FieldError("phone", "電話番号は数字とハイフンで入力してください（例: 043-123-4567）。"))
     prefecture = None
     if prefecture_raw:
@@ -164,6 +167,19 @@ def clean_received_at(raw: dict, errors: list[FieldError]) -> dt.datetime:
     return moment
 
 
+def _consent(raw: dict, errors: list[FieldError]) -> bool:
+    try:
+        return parse_bool(raw.get("consent_outside_region"))
+    except ValueError:
+        errors.append(
+            FieldError(
+                "consent_outside_region",
+                "同意の有無は「はい」か「いいえ」（true / false）で指定してください。",
+            )
+        )
+        return False
+
+
 def clean_intake(raw: dict, *, public: bool) -> dict[str, Any]:
     """Clean a consultation. Raises ValidationFailed listing every field in error."""
     errors: list[FieldError] = []
@@ -178,7 +194,7 @@ def clean_intake(raw: dict, *, public: bool) -> dict[str, Any]:
         "detail": text,
         "title": title or (derive_title(text) if text else ""),
         "summary": summary,
-        "consent_outside_region": parse_bool(raw.get("consent_outside_region")),
+        "consent_outside_region": _consent(raw, errors),
         "stage": clean_choice(raw, "stage", BusinessStage, errors, "事業段階"),
     }
     values.update(clean_requester(raw, errors, required=public))

@@ -95,7 +95,16 @@ def control_characters(text: str) -> bool:
 
 
 def parse_date(value: Any) -> dt.date:
-    """ISO (2024-04-01), slashes (2024/4/1), 和暦 (令和6年4月1日, R6.4.1) and Excel dates."""
+    """ISO (2024-04-01), slashes (2024/4/1), 和暦 (令和6年4月1日, R6.4.1) and Excel dates.
+
+    Anything else raises ValueError (also absurd years such as 99999999999999999999-1-1)."""
+    try:
+        return _parse_date(value)
+    except OverflowError as exc:
+        raise ValueError("date out of range") from exc
+
+
+def _parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -37,8 +37,13 @@ class StaffContext:
 
     @property
     def secretariat_region_ids(self) -> frozenset[int]:
+        """Regions the user runs as secretariat. A financial institution is never a region's secretariat: a
+        secretariat role given to a bank's staff grants nothing beyond the bank itself (banks keep their customers
+        to themselves and see no one else's)."""
         return frozenset(
-            self.region_by_org[o] for o, role in self.roles_by_org.items() if role == StaffRole.SECRETARIAT
+            self.region_by_org[o]
+            for o, role in self.roles_by_org.items()
+            if role == StaffRole.SECRETARIAT and self.kind_by_org.get(o) != OrganizationKind.FINANCE
         )
 
     @property
