@@ -19,6 +19,10 @@
 #                                 (with RENKEI_API_TOKEN, or RENKEI_API_USER + RENKEI_API_PASSWORD)
 #   RENKEI_SCHEMATHESIS_EXAMPLES  max test cases per operation and phase (default 25; keeps a run to minutes)
 #   RENKEI_SCHEMATHESIS_WORKERS   concurrent workers (default 2)
+#   RENKEI_PUBLIC_INTAKE_PER_HOUR public-form submissions per address and hour for the server it brings
+#                                 (default here 1000000: every fuzzed request comes from 127.0.0.1, and the
+#                                 ordinary limit of 5 would turn the run into 429s; the limit itself is tested
+#                                 in tests/test_api_public_consultations.py)
 #   VENV                          virtual environment (default .venv)
 # Exit status: schemathesis's (0 = every check passed), or 2 when the server could not be set up.
 set -euo pipefail
@@ -90,6 +94,7 @@ if [[ -n "${RENKEI_API_BASE:-}" ]]; then
 else
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/renkei-schemathesis.XXXXXX")"
     export RENKEI_DATA_DIR="$WORK/data"
+    export RENKEI_PUBLIC_INTAKE_PER_HOUR="${RENKEI_PUBLIC_INTAKE_PER_HOUR:-1000000}"
     PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     BASE="http://127.0.0.1:$PORT"
     log "loading the demo network into $RENKEI_DATA_DIR"
