@@ -66,8 +66,9 @@ EDITABLE = {
     "superuser": ALL,
 }
 MAY_CREATE_COMPANY = {f"{org}:{role}" for org in HOME_ORGS for role in ROLES if role != StaffRole.VIEWER}
-# The secretariat role of any body of the region manages that region's staff (policies.require_staff_manager).
-STAFF_MANAGERS = {"pref:secretariat", "bank_b:secretariat", "superuser"}
+# The secretariat role of a non-financial body of the region manages that region's staff: a bank is never a
+# region's secretariat, whatever role its staff hold (StaffContext.secretariat_region_ids).
+STAFF_MANAGERS = {"pref:secretariat", "superuser"}
 
 
 def visible(actor: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, bench.
+"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, sla, worker, bench.
 
 Help is Japanese; with LANG=en* (or RENKEI_LANG=en) it is English.
 """
@@ -37,6 +37,14 @@ MESSAGES = {
         "export_what": "書き出す対象",
         "output": "出力ファイル（拡張子 .csv / .xlsx で形式を決めます。省略時は標準出力に CSV）",
         "encoding": "CSV の文字コード（utf-8-sig / cp932）",
+        "sla": "相談の対応期限を更新して通知する（refresh）、期限の近い・過ぎた案件をメールで知らせる（digest）",
+        "sla_action": "refresh（期限の更新と通知）または digest（お知らせメール）",
+        "date": "基準日 YYYY-MM-DD（省略時は今日）",
+        "worker": "バックグラウンド処理（メール、毎日の期限更新）を実行します（RENKEI_TASK_BACKEND=database のとき）",
+        "batch": "溜まっている処理を実行したら終了します",
+        "interval": "新しい処理を確認する間隔（秒）",
+        "max_tasks": "この件数を実行したら終了します",
+        "queue": "実行するキュー名（既定はすべて）",
         "bench": "性能を測定します",
         "bench_what": "測定の種類",
         "rows": "生成する行数",
@@ -67,6 +75,14 @@ MESSAGES = {
         "export_what": "What to export",
         "output": "Output file (.csv or .xlsx; default: CSV on standard output)",
         "encoding": "CSV encoding (utf-8-sig / cp932)",
+        "sla": "Refresh the consultations' SLA clocks and notify (refresh), or mail the digest (digest)",
+        "sla_action": "refresh (clocks and notifications) or digest (e-mail)",
+        "date": "Reference date YYYY-MM-DD (default today)",
+        "worker": "Run background work (e-mail, the daily SLA job) when RENKEI_TASK_BACKEND=database",
+        "batch": "Exit once the queue is empty",
+        "interval": "Seconds between polls for new work",
+        "max_tasks": "Exit after this many tasks",
+        "queue": "Queue name to run (default all)",
         "bench": "Measure performance",
         "bench_what": "What to measure",
         "rows": "Number of rows to generate",
@@ -119,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--encoding", default="utf-8-sig", choices=["utf-8-sig", "utf-8", "cp932"], help=t["encoding"]
     )
     p.add_argument("--as-user", default=None, help=t["as_user"])
+
+    p = sub.add_parser("sla", help=t["sla"], description=t["sla"])
+    p.add_argument("sla_action", choices=["refresh", "digest"], help=t["sla_action"])
+    p.add_argument("--date", default=None, help=t["date"])
+
+    p = sub.add_parser("worker", help=t["worker"], description=t["worker"])
+    p.add_argument("--batch", action="store_true", help=t["batch"])
+    p.add_argument("--interval", type=float, default=1.0, help=t["interval"])
+    p.add_argument("--max-tasks", type=int, default=None, help=t["max_tasks"])
+    p.add_argument("--queue", default=None, help=t["queue"])
 
     p = sub.add_parser("bench", help=t["bench"], description=t["bench"])
     bench = p.add_subparsers(dest="bench_what", metavar="KIND")

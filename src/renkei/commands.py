@@ -15,17 +15,14 @@ from django.core.management import call_command
 from waitress import serve
 
 from renkei.bench.imports import run_import_bench
+from renkei.cases.commands import cmd_sla, cmd_worker  # noqa: F401 - handlers are found by name
 from renkei.companies.exporting import export_companies
 from renkei.companies.importing import import_companies
-from renkei.core.errors import ApplicationError
+from renkei.core.errors import ApplicationError, CommandError
 from renkei.demo.loader import load_demo
 from renkei.network.exporting import export_organizations
 from renkei.network.importing import import_organizations
 from renkei.wsgi import application
-
-
-class CommandError(Exception):
-    pass
 
 
 def cmd_migrate(args) -> int:

@@ -8,6 +8,7 @@ from ninja.openapi.schema import OpenAPISchema
 from renkei import __version__
 from renkei.cases.api import handoffs_router, notifications_router, public_router, routing_router
 from renkei.cases.api import router as cases_router
+from renkei.cases.api_meetings import router as meetings_router
 from renkei.companies.api import router as companies_router
 from renkei.network.api import router as network_router
 from renkei.network.api import staff_router
@@ -49,3 +50,4 @@ api.add_router("/cases", cases_router)
 api.add_router("/handoffs", handoffs_router)
 api.add_router("/routing", routing_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/meetings", meetings_router)

@@ -41,7 +41,9 @@ def ensure_sla_fresh() -> None:
     global _refreshed_on
     day = today()
     if _refreshed_on != day:
-        sla_refresh(on=day)
+        from .daily import notify_bucket_changes  # daily imports selectors' neighbours, not selectors
+
+        notify_bucket_changes(sla_refresh(on=day))
         _refreshed_on = day
 
 

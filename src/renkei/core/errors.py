@@ -67,3 +67,7 @@ class RateLimited(ApplicationError):
     status = 429
     title = "送信が多すぎます"
     code = "rate_limited"
+
+
+class CommandError(Exception):
+    """A ``renkei`` command cannot do what was asked: printed as 「エラー: …」, exit status 2."""
