@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from renkei.cases.choices import SlaBucket
+from renkei.cases.notify import unread_count
+from renkei.cases.selectors import InboxFilters, inbox_queryset
 from renkei.network.models import Organization
 from renkei.network.selectors import staff_context
 
-# URL name prefix → navigation section (for aria-current in the menu).
+# URL name prefix → navigation section (for aria-current in the menu). The first match wins.
 _SECTIONS = (
     ("organization", "organizations"),
     ("compan", "companies"),
     ("jsic", "companies"),
     ("municipality", "companies"),
     ("staff", "staff"),
+    ("case_overdue", "overdue"),
+    ("case", "cases"),
+    ("notification", "notifications"),
+    ("consult", "consult"),
+    ("meeting", "meetings"),
     ("home", "home"),
     ("login", "login"),
 )
@@ -30,8 +40,20 @@ def _section(request: HttpRequest) -> str:
     return ""
 
 
+def case_counts(user: Any) -> dict[str, int]:
+    """The home page's numbers: my open cases, and my organizations' open cases at risk / late (two queries)."""
+    mine = inbox_queryset(user, InboxFilters(box="mine", status="open")).count()
+    org = inbox_queryset(user, InboxFilters(box="org", status="open")).aggregate(
+        open=Count("id"),
+        at_risk=Count("id", filter=Q(sla_bucket=SlaBucket.AT_RISK)),
+        late=Count("id", filter=Q(sla_bucket__in=[SlaBucket.LATE, SlaBucket.VERY_LATE])),
+    )
+    return {"mine": mine, **org}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    ctx = staff_context(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    ctx = staff_context(user)
     organization_names: list[str] = []
     if ctx.organization_ids:
         organization_names = list(
@@ -45,4 +67,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_manage_staff": ctx.is_superuser or bool(ctx.secretariat_region_ids),
         "nav_organizations": organization_names,
         "nav_section": _section(request),
+        "nav_unread": unread_count(user) if ctx.is_staff_member else 0,
+        # Evaluated only by a template that reads it (the home page): no queries on other pages.
+        "case_counts": SimpleLazyObject(lambda: case_counts(user)) if ctx.is_staff_member else {},
     }

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import companies, organizations, pages, staff, transfer
+from .urls_meetings import urlpatterns as meeting_urlpatterns
+from .views import case_actions, cases, companies, consult, organizations, pages, staff, transfer
 
 app_name = "web"
 
@@ -26,4 +27,46 @@ urlpatterns = [
     path("staff/", staff.staff_list_view, name="staff_list"),
     path("staff/new/", staff.staff_create_view, name="staff_create"),
     path("staff/<int:membership_id>/edit/", staff.staff_edit_view, name="staff_edit"),
+    # the public consultation form (no login)
+    path("consult/", consult.consult_view, name="consult"),
+    path("consult/thanks/", consult.consult_thanks_view, name="consult_thanks"),
+    # the case ledger (staff)
+    path("cases/", cases.case_inbox_view, name="case_inbox"),
+    path("cases/new/", cases.case_create_view, name="case_create"),
+    path("cases/overdue/", cases.case_overdue_view, name="case_overdue"),
+    path("cases/routing/", cases.case_routing_view, name="case_routing"),
+    path("cases/suggest/company/", cases.case_company_suggest_view, name="case_company_suggest"),
+    path("cases/<int:case_id>/", case_actions.case_detail_view, name="case_detail"),
+    path("cases/<int:case_id>/classify/", case_actions.case_classify_view, name="case_classify"),
+    path("cases/<int:case_id>/route/", case_actions.case_route_view, name="case_route"),
+    path("cases/<int:case_id>/assign/", case_actions.case_assign_view, name="case_assign"),
+    path("cases/<int:case_id>/status/", case_actions.case_status_view, name="case_status"),
+    path("cases/<int:case_id>/escalate/", case_actions.case_escalate_view, name="case_escalate"),
+    path("cases/<int:case_id>/hand-back/", case_actions.case_hand_back_view, name="case_hand_back"),
+    path("cases/<int:case_id>/handoffs/", case_actions.case_handoff_view, name="case_handoff"),
+    path("cases/<int:case_id>/notes/", case_actions.case_note_view, name="case_note"),
+    path("cases/<int:case_id>/attachments/", case_actions.case_attach_view, name="case_attach"),
+    path(
+        "cases/attachments/<int:attachment_id>/",
+        case_actions.attachment_download_view,
+        name="case_attachment_download",
+    ),
+    path(
+        "cases/handoffs/<int:handoff_id>/respond/",
+        case_actions.handoff_respond_view,
+        name="case_handoff_respond",
+    ),
+    path(
+        "cases/handoffs/<int:handoff_id>/close/", case_actions.handoff_close_view, name="case_handoff_close"
+    ),
+    path("notifications/", cases.notification_list_view, name="notification_list"),
+    path("notifications/read-all/", cases.notification_read_all_view, name="notification_read_all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        cases.notification_read_view,
+        name="notification_read",
+    ),
 ]
+
+# Meetings (定例会議・連携支援会議) and the referral letter.
+urlpatterns += meeting_urlpatterns
