@@ -48,6 +48,9 @@ MESSAGES = {
         "bench": "性能を測定します",
         "bench_what": "測定の種類",
         "rows": "生成する行数",
+        "cases": "生成する相談案件の件数（既定 1,000,000）",
+        "database": "測るデータベース（postgres は DATABASE_URL のサーバーに一時スキーマを作ります）",
+        "requests": "画面ごとの測定回数（既定 30）",
         "json": "結果を JSON で出力します",
     },
     "en": {
@@ -86,6 +89,9 @@ MESSAGES = {
         "bench": "Measure performance",
         "bench_what": "What to measure",
         "rows": "Number of rows to generate",
+        "cases": "Number of cases to generate (default 1,000,000)",
+        "database": "Database to measure (postgres uses a temporary schema on DATABASE_URL's server)",
+        "requests": "Requests per page (default 30)",
         "json": "Print the result as JSON",
     },
 }
@@ -151,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.required = True
     b = bench.add_parser("import", help=t["bench_what"] + ": import")
     b.add_argument("--rows", type=int, default=100_000, help=t["rows"])
+    b.add_argument("--json", action="store_true", help=t["json"])
+    b = bench.add_parser("cases", help=t["bench_what"] + ": cases")
+    b.add_argument("--cases", type=int, default=1_000_000, help=t["cases"])
+    b.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite", help=t["database"])
+    b.add_argument("--requests", type=int, default=30, help=t["requests"])
     b.add_argument("--json", action="store_true", help=t["json"])
     return parser
 

@@ -132,4 +132,21 @@ def cmd_bench(args) -> int:
             for key, value in result.items():
                 print(f"{key}: {value}")
         return 0
+    if args.bench_what == "cases":
+        from renkei.bench.cases import run_cases_bench  # noqa: PLC0415 - heavy, only for this command
+
+        if args.cases < 1 or args.requests < 1:
+            raise CommandError("--cases と --requests は 1 以上を指定してください。")
+        try:
+            result = run_cases_bench(
+                cases=args.cases, database=args.database, requests=args.requests, out=sys.stderr
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            for page, figures in result["pages"].items():
+                print(f"{page}: {figures}")
+        return 0
     raise CommandError(f"未知の測定です: {args.bench_what}")

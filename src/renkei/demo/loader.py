@@ -6,11 +6,18 @@ What it loads, all from ``renkei/demo/data/`` (nothing about a region is written
   TKF, IMY 会議 and 産業技術連携推進会議 networks) through ``network.definition.network_definition_load``;
 - demo users, each with a membership made by ``network.services.membership_create``;
 - fictitious companies (``demo.companies``) made by ``companies.services.company_create`` with
-  ``is_fictitious=True``, each with one or two fictitious contact persons.
+  ``is_fictitious=True``, each with one or two fictitious contact persons;
+- the case ledger's configuration of each home region listed in ``demo.json`` → ``case_definitions``
+  (``cases-chiba.json``, ``cases-yamagata.json``: window, SLA targets, routing rules and escalation ladder from the
+  plans, training examples) through ``cases.definition.cases_definition_load``;
+- fictitious consultations over three fiscal years and the current one (``demo.cases``), made through the case
+  services by the demo users with time travel (``demo.json`` → ``cases``). The demo's history sends no mail.
 
 Demo logins — **the password of every demo user is ``renkei-demo``** (``demo.json`` → ``password``):
 admin (システム管理者), chiba-secretariat, chiba-coordinator, chiba-lab, chiba-bank, chiba-viewer,
-yamagata-secretariat, yamagata-coordinator, yamagata-center, yamagata-bank. Never use them in production.
+yamagata-secretariat, yamagata-coordinator, yamagata-center, yamagata-bank, and the staff who answer the demo's
+hand-offs: chiba-medical, chiba-aist, chiba-keiyo-bank, tkf-tokyo, yamagata-kosha, yamagata-univ,
+yamagata-renkei, imy-iwate. Never use them in production.
 
 Idempotent: once fictitious companies exist the demo counts as loaded and a second run changes nothing. A first run
 is one transaction, so it either loads everything or nothing.
@@ -31,6 +38,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from renkei.cases.definition import cases_definition_load
+from renkei.cases.models import Case, Handoff
 from renkei.companies.models import Company, Contact
 from renkei.companies.services import company_create, contact_create
 from renkei.core.errors import ApplicationError
@@ -38,6 +47,7 @@ from renkei.network.definition import network_definition_load
 from renkei.network.models import Membership, Organization, OrganizationRole, PartnerNetwork, Region
 from renkei.network.services import membership_create
 
+from .cases import generate_demo_cases, quiet_case_mail
 from .companies import fictitious_contacts, generate_company_rows
 
 DATA = resources.files("renkei.demo") / "data"
@@ -169,6 +179,8 @@ def _summary(config: dict[str, Any], *, already_loaded: bool) -> dict[str, Any]:
         "users": len(logins),
         "companies": Company.objects.filter(is_fictitious=True).count(),
         "contacts": Contact.objects.filter(company__is_fictitious=True).count(),
+        "cases": Case.objects.count(),
+        "handoffs": Handoff.objects.count(),
     }
 
 
@@ -185,17 +197,25 @@ def load_demo(out: TextIO | None = None) -> dict[str, Any]:
     else:
         started = time.monotonic()
         say("デモデータを読み込みます。")
-        with transaction.atomic():
+        with quiet_case_mail(), transaction.atomic():
             for name in config["definitions"]:
                 counts = network_definition_load(data=read_data(name))
                 parts = [f"{label} {counts[key]}" for key, label in _COUNT_LABELS if counts[key]]
                 say(f"連携体制の定義 {name}: {'、'.join(parts)}")
             admin = _create_users(config, say)
             _create_companies(config, admin, say)
+            for name in config.get("case_definitions", []):
+                counts = cases_definition_load(data=read_data(name))
+                say(
+                    f"相談の設定 {name}: 振分けルール {counts['routing_rules']}、段階 {counts['steps']}、"
+                    f"対応期限の目標 {counts['sla']}、分類の学習用の例文 {counts['training_examples']}"
+                )
+            if "cases" in config:
+                generate_demo_cases(config["cases"], say=say)
         summary = _summary(config, already_loaded=False)
         say(
             f"デモデータの読み込みが完了しました（機関 {summary['organizations']}、"
-            f"企業 {summary['companies']} 社、{time.monotonic() - started:.1f} 秒）。"
+            f"企業 {summary['companies']} 社、相談案件 {summary['cases']} 件、{time.monotonic() - started:.1f} 秒）。"
         )
     say(f"デモ用ログインのパスワードはすべて「{summary['password']}」です。")
     return summary
