@@ -27,16 +27,26 @@ from .notify import notify, organization_recipients
 # escalation ladder
 
 
-def _applicable_steps(case: Case) -> list[EscalationStep]:
+def ladder_steps(case: Case) -> list[EscalationStep]:
+    """Every step of the case's ladder with owners and categories, loaded once per case object."""
     if case.ladder_id is None:
         return []
-    steps = list(
-        EscalationStep.objects.filter(ladder_id=case.ladder_id)
-        .prefetch_related("categories")
-        .order_by("position")
-    )
+    cached = case.__dict__.get("_ladder_steps")
+    if cached is None or cached[0] != case.ladder_id:
+        steps = list(
+            EscalationStep.objects.filter(ladder_id=case.ladder_id)
+            .select_related("owner_organization")
+            .prefetch_related("categories")
+            .order_by("position")
+        )
+        cached = (case.ladder_id, steps)
+        case.__dict__["_ladder_steps"] = cached
+    return cached[1]
+
+
+def _applicable_steps(case: Case) -> list[EscalationStep]:
     out = []
-    for step in steps:
+    for step in ladder_steps(case):
         codes = {c.pk for c in step.categories.all()}
         if not codes or (case.category_id in codes) or (case.category and case.category.parent_id in codes):
             out.append(step)

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from renkei.cases import classify, policies
 from renkei.cases.attachments import attachment_open, case_attach
 from renkei.cases.choices import CaseStatus, ConsentScope, EventKind, HandoffState
+from renkei.cases.escalation import ladder_steps
 from renkei.cases.forms import (
     SERVICE_FIELD_ALIASES,
     AssignForm,
@@ -220,7 +221,7 @@ def render_case_page(
         policies.is_region_secretariat(ctx, case.region_id)
         or case.lead_organization_id in ctx.organization_ids
     ):
-        context["access_logs"] = access_log_for(user=request.user, case_id=case.pk)
+        context["access_logs"] = access_log_for(user=request.user, case_id=case.pk, case=case)
     return render(request, "web/cases/detail.html", context, status=status)
 
 
@@ -267,22 +268,12 @@ def _suggestions(case: Case) -> list[tuple[str, int]]:
 
 def _step_owner(case: Case, step: EscalationStep) -> str:
     if step.owner_organization_id:
-        return (
-            Organization.objects.filter(pk=step.owner_organization_id).values_list("name", flat=True).first()
-            or ""
-        )
+        return step.owner_organization.name  # loaded with the ladder's steps
     return f"最初に相談を受けた機関（{case.received_by.name}）"
 
 
 def _ladder_steps(case: Case) -> list[EscalationStep]:
-    if case.ladder_id is None:
-        return []
-    return list(
-        EscalationStep.objects.filter(ladder_id=case.ladder_id)
-        .select_related("owner_organization")
-        .prefetch_related("categories")
-        .order_by("position")
-    )
+    return ladder_steps(case)
 
 
 def _clock_rows(view: Any) -> list[dict[str, Any]]:
