@@ -340,6 +340,10 @@ def test_only_the_owner_organization_changes_consent(make_staff, orgs):
 def test_parse_date_refuses_absurd_years_with_value_error():
     from renkei.companies.validation import parse_date
 
-    for value in ("99999999999999999999-1-1", "令和99999999999999999999年1月1日", "99999999999999999999年1月1日"):
+    for value in (
+        "99999999999999999999-1-1",
+        "令和99999999999999999999年1月1日",
+        "99999999999999999999年1月1日",
+    ):
         with pytest.raises(ValueError):
             parse_date(value)
