@@ -18,7 +18,9 @@
 #   RENKEI_API_BASE               test a server that is already running instead, e.g. http://127.0.0.1:8000
 #                                 (with RENKEI_API_TOKEN, or RENKEI_API_USER + RENKEI_API_PASSWORD)
 #   RENKEI_SCHEMATHESIS_EXAMPLES  max test cases per operation and phase (default 25; keeps a run to minutes)
-#   RENKEI_SCHEMATHESIS_WORKERS   concurrent workers (default 2)
+#   RENKEI_SCHEMATHESIS_WORKERS   concurrent workers (default 1: on Python 3.11 two worker threads can run
+#                                 ast.parse at once inside hypothesis, and CPython 3.11's AST state is shared,
+#                                 which fails a run with "SystemError: AST constructor recursion depth mismatch")
 #   RENKEI_PUBLIC_INTAKE_PER_HOUR public-form submissions per address and hour for the server it brings
 #                                 (default here 1000000: every fuzzed request comes from 127.0.0.1, and the
 #                                 ordinary limit of 5 would turn the run into 429s; the limit itself is tested
@@ -32,7 +34,7 @@ VENV="${VENV:-.venv}"
 BIN="$VENV/bin"
 PY="$BIN/python"
 EXAMPLES="${RENKEI_SCHEMATHESIS_EXAMPLES:-25}"
-WORKERS="${RENKEI_SCHEMATHESIS_WORKERS:-2}"
+WORKERS="${RENKEI_SCHEMATHESIS_WORKERS:-1}"
 
 log() { printf 'schemathesis.sh: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
