@@ -37,6 +37,8 @@ def test_cases_bench_shape_and_cleanup(db):
     assert set(result["api_queries_by_limit"]) == {"10", "50", "100"}
     assert result["database_version"].startswith("sqlite")
     assert isinstance(result["meets_targets"], bool)
+    # The inbox's merged branches return exactly the rows of the single OR query they replace, page for page.
+    assert result["inbox_selector_vs_baseline"]["same_rows"] is True
     assert "inbox: p50" in progress.getvalue()
     assert result["cleaned_up"] is True
     assert set(glob.glob(pattern)) == before

@@ -49,6 +49,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from renkei.bench.cases_baseline import inbox_baseline
 from renkei.cases.choices import FINISHED_STATUSES, SLA_SEVERITY, CaseStatus, HandoffState, SlaBucket
 from renkei.cases.models import (
     Case,
@@ -579,8 +580,14 @@ def _measure(network: _Network, requests: int) -> dict[str, Any]:
         with CaptureQueriesContext(connection) as captured:
             client.get(f"/api/v1/cases?box=all&limit={limit}")
         by_limit[str(limit)] = len(captured.captured_queries)
+    baseline = inbox_baseline(list(users.values()), technical=technical, step2=step2, fy=fy)
+    _say(
+        f"  inbox (selector): branches p95 {baseline['branches']['p95_ms']} ms, "
+        f"single OR query p95 {baseline['single_or_query']['p95_ms']} ms"
+    )
     return {
         "pages": pages,
+        "inbox_selector_vs_baseline": baseline,
         "inbox_search": extra,
         "api_queries_by_limit": by_limit,
         "problems": problems[:20],
