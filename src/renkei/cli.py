@@ -28,13 +28,14 @@ MESSAGES = {
         "email": "メールアドレス",
         "password": "パスワード（省略時は対話的に入力、または環境変数 RENKEI_ADMIN_PASSWORD）",
         "import": "CSV（UTF-8 / Shift_JIS）または Excel（.xlsx）から取り込みます",
-        "import_what": "取り込む対象",
+        "import_what": "取り込む対象（case-settings は renkei-cases/1 形式の JSON）",
         "file": "ファイルのパス",
         "dry_run": "検証だけを行い、誤りのある行をすべて表示します（何も書き込みません）",
         "organization": "登録機関の ID（企業の取り込み時）",
         "as_user": "操作する利用者のユーザー名（省略時は最初のスーパーユーザー）",
         "export": "CSV または Excel（.xlsx）に書き出します",
-        "export_what": "書き出す対象",
+        "export_what": "書き出す対象（case-settings は地域の相談設定: 振分けルール・段階・対応期限の JSON）",
+        "region": "地域の識別子（case-settings の書き出し時。例: chiba）",
         "output": "出力ファイル（拡張子 .csv / .xlsx で形式を決めます。省略時は標準出力に CSV）",
         "encoding": "CSV の文字コード（utf-8-sig / cp932）",
         "sla": "相談の対応期限を更新して通知する（refresh）、期限の近い・過ぎた案件をメールで知らせる（digest）",
@@ -69,13 +70,14 @@ MESSAGES = {
         "email": "E-mail address",
         "password": "Password (prompted if omitted, or $RENKEI_ADMIN_PASSWORD)",
         "import": "Import from CSV (UTF-8 / Shift_JIS) or Excel (.xlsx)",
-        "import_what": "What to import",
+        "import_what": "What to import (case-settings: JSON in the renkei-cases/1 format)",
         "file": "Path of the file",
         "dry_run": "Validate only and print every bad row (writes nothing)",
         "organization": "Owning organization id (for companies)",
         "as_user": "User name to act as (default: the first superuser)",
         "export": "Export to CSV or Excel (.xlsx)",
-        "export_what": "What to export",
+        "export_what": "What to export (case-settings: a region's routing rules, ladders and SLA targets as JSON)",
+        "region": "Region slug (for case-settings, e.g. chiba)",
         "output": "Output file (.csv or .xlsx; default: CSV on standard output)",
         "encoding": "CSV encoding (utf-8-sig / cp932)",
         "sla": "Refresh the consultations' SLA clocks and notify (refresh), or mail the digest (digest)",
@@ -128,14 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default=None, help=t["password"])
 
     p = sub.add_parser("import", help=t["import"], description=t["import"])
-    p.add_argument("what", choices=["companies", "organizations"], help=t["import_what"])
+    p.add_argument("what", choices=["companies", "organizations", "case-settings"], help=t["import_what"])
     p.add_argument("file", help=t["file"])
     p.add_argument("--dry-run", action="store_true", help=t["dry_run"])
     p.add_argument("--organization", type=int, default=None, help=t["organization"])
     p.add_argument("--as-user", default=None, help=t["as_user"])
 
     p = sub.add_parser("export", help=t["export"], description=t["export"])
-    p.add_argument("what", choices=["companies", "organizations"], help=t["export_what"])
+    p.add_argument("what", choices=["companies", "organizations", "case-settings"], help=t["export_what"])
+    p.add_argument("--region", default=None, help=t["region"])
     p.add_argument("-o", "--output", default=None, help=t["output"])
     p.add_argument(
         "--encoding", default="utf-8-sig", choices=["utf-8-sig", "utf-8", "cp932"], help=t["encoding"]

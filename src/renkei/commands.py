@@ -90,6 +90,8 @@ def cmd_import(args) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"ファイルが見つかりません: {path}")
+    if args.what == "case-settings":
+        return _import_case_settings(path, dry_run=args.dry_run)
     actor = acting_user(args.as_user)
     if args.what == "companies":
         result = import_companies(
@@ -102,7 +104,47 @@ def cmd_import(args) -> int:
     return 0 if result.ok else 1
 
 
+def _import_case_settings(path: Path, *, dry_run: bool) -> int:
+    """A region's case configuration (renkei-cases/1 JSON): every error with its path, or all of it written."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from renkei.cases.definition import cases_definition_load  # noqa: PLC0415
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CommandError(f"JSON として読めません: {path}（{exc}）") from None
+    try:
+        with transaction.atomic():
+            counts = cases_definition_load(data=data)
+            if dry_run:
+                transaction.set_rollback(True)
+    except ApplicationError as exc:
+        for e in exc.errors or []:
+            print(f"  {e.field}: {e.message}", file=sys.stderr)
+        raise CommandError(exc.message) from None
+    verb = "検証しました（書き込みはしていません）" if dry_run else "取り込みました"
+    summary = "、".join(f"{k} {v}" for k, v in counts.items())
+    print(f"相談の設定を{verb}: {summary}")
+    return 0
+
+
 def cmd_export(args) -> int:
+    if args.what == "case-settings":
+        from renkei.cases.definition import cases_definition_dump  # noqa: PLC0415
+
+        if not args.region:
+            raise CommandError("--region で地域を指定してください（例: --region chiba）。")
+        try:
+            text = json.dumps(cases_definition_dump(args.region), ensure_ascii=False, indent=2) + "\n"
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"相談の設定を {args.output} に書き出しました。", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
     actor = acting_user(args.as_user)
     exporter = export_companies if args.what == "companies" else export_organizations
     try:
