@@ -14,8 +14,11 @@ from renkei.core.errors import PermissionDenied
 from renkei.network.choices import WRITER_ROLES, OrganizationKind, StaffRole
 from renkei.network.selectors import StaffContext
 
-from .choices import CONSENT_ORDER, LIVE_HANDOFF_STATES, ConsentScope
+from .choices import CONSENT_ORDER, LIVE_HANDOFF_STATES, ConsentScope, EventKind
 from .models import Case, Handoff
+
+# What a 概要のみ reader reads of the timeline: the text of these events only (the rest: kind, actor, time).
+SUMMARY_TEXT_EVENTS = frozenset({EventKind.CREATED, EventKind.ROUTED, EventKind.ASSIGNED})
 
 
 def is_region_secretariat(ctx: StaffContext, region_id: int) -> bool:

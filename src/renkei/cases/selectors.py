@@ -291,6 +291,9 @@ def case_detail(*, user: User, case_id: int, via: str = "web", log: bool = True)
             for e in view.events
             if e.kind not in SUMMARY_HIDDEN_EVENTS and (e.handoff_id is None or e.handoff_id in own)
         ]
+        for e in view.events:  # in memory only (events are append-only and never saved from here)
+            if e.kind not in policies.SUMMARY_TEXT_EVENTS:
+                e.text = ""  # reasons and replies may quote the detail this reader was not given
     view.respondable = [
         h for h in view.handoffs if h.state in LIVE_HANDOFF_STATES and policies.can_respond(ctx, h)
     ]

@@ -72,12 +72,6 @@ from ..templatetags.renkei_web import person_name
 from .cases import apply_case_errors
 from .common import staff_required
 
-# What a reader with the consent scope 概要のみ sees of the timeline: these events' text; others show the kind only
-# (notes, reasons and replies may quote the confidential detail).
-SUMMARY_EVENT_KINDS = frozenset(
-    {EventKind.CREATED, EventKind.CLASSIFIED, EventKind.ROUTED, EventKind.ASSIGNED}
-)
-
 EVENT_ICONS = {
     EventKind.CREATED: "受",
     EventKind.STATUS: "状",
@@ -202,7 +196,9 @@ def render_case_page(
             {
                 "event": e,
                 "icon": EVENT_ICONS.get(EventKind(e.kind), "・") if e.kind in EventKind.values else "・",
-                "show_text": view.shows_detail or e.kind in SUMMARY_EVENT_KINDS,
+                "show_text": bool(
+                    e.text
+                ),  # a 概要のみ reader's events come without text (selectors.case_detail)
             }
             for e in view.events
         ],
