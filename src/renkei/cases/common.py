@@ -9,7 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from renkei.core.errors import Conflict, FieldError, NotFound
-from renkei.network.models import Category, Region, TargetField
+from renkei.network.choices import WRITER_ROLES
+from renkei.network.models import Category, Membership, Region, TargetField
 
 from .models import (
     Case,
@@ -107,3 +108,12 @@ def int_or_none(value: Any) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
+
+
+def is_writer(user_id: int, organization_id: int) -> bool:
+    """The user acts for the organization today: an active user with a writer role in force (着任日/離任日)."""
+    return (
+        Membership.objects.in_force()
+        .filter(user_id=user_id, organization_id=organization_id, role__in=WRITER_ROLES, user__is_active=True)
+        .exists()
+    )

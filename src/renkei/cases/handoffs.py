@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from renkei.core.calendar import load_business_calendar
 from renkei.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from renkei.network.choices import WRITER_ROLES
-from renkei.network.models import Membership, Organization
+from renkei.network.models import Organization
 from renkei.network.selectors import staff_context
 
 from . import policies
@@ -27,6 +26,7 @@ from .choices import (
     NotificationKind,
 )
 from .clocks import today
+from .common import is_writer
 from .models import Case, CaseSettings, Handoff
 from .notify import notify, organization_recipients
 from .services import _event, get_case_for_update
@@ -81,10 +81,7 @@ def handoff_request(
             )
         to_user = None
         if to_org is not None and to_user_id:
-            in_office = Membership.objects.in_force().filter(
-                user_id=to_user_id, organization=to_org, role__in=WRITER_ROLES, user__is_active=True
-            )
-            to_user = User.objects.filter(pk=to_user_id).first() if in_office.exists() else None
+            to_user = User.objects.filter(pk=to_user_id).first() if is_writer(to_user_id, to_org.pk) else None
             if to_user is None:
                 errors.append(
                     FieldError(

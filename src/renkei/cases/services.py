@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from renkei.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
-from renkei.network.choices import WRITER_ROLES
-from renkei.network.models import Category, Membership, Organization, TargetField
+from renkei.network.models import Category, Organization, TargetField
 from renkei.network.selectors import staff_context
 
 from . import policies
@@ -24,6 +23,7 @@ from .clocks import apply_clocks, today
 from .common import (
     _resolve_code,
     get_case_for_update,
+    is_writer,
     record_event,
     sla_targets,
 )
@@ -231,7 +231,7 @@ def case_route(
             if (
                 assignee_id is None
                 and rule.default_assignee_id
-                and _is_writer(rule.default_assignee_id, lead_organization_id)
+                and is_writer(rule.default_assignee_id, lead_organization_id)
             ):
                 assignee_id = (
                     rule.default_assignee_id
@@ -290,16 +290,8 @@ def case_route(
     return case
 
 
-def _is_writer(user_id: int, organization_id: int) -> bool:
-    return (
-        Membership.objects.in_force()
-        .filter(user_id=user_id, organization_id=organization_id, role__in=WRITER_ROLES, user__is_active=True)
-        .exists()
-    )
-
-
 def _check_assignee(user_id: int, organization_id: int) -> User:
-    if not _is_writer(user_id, organization_id):
+    if not is_writer(user_id, organization_id):
         raise ValidationFailed.from_errors(
             [FieldError("assignee_id", "担当者は主担当機関の職員（担当者以上）から選んでください。")]
         )
