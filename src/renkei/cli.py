@@ -1,4 +1,4 @@
-"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, sla, worker, bench.
+"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, sla, worker, bench, match, index.
 
 Help is Japanese; with LANG=en* (or RENKEI_LANG=en) it is English.
 """
@@ -53,6 +53,16 @@ MESSAGES = {
         "database": "測るデータベース（postgres は DATABASE_URL のサーバーに一時スキーマを作ります）",
         "requests": "画面ごとの測定回数（既定 30）",
         "json": "結果を JSON で出力します",
+        "bench_dir": "ベンチマークのフォルダー（corpus.jsonl・queries.jsonl・qrels.tsv または pairs.jsonl）",
+        "bench_all": "DIR の下のすべてのベンチマークを実行します",
+        "synthetic": "N 件の文書を生成して構築速度・応答時間・メモリを測ります",
+        "bench_queries": "--synthetic で使う検索の数（既定 200）",
+        "match": "相談内容などの文章に合うシーズ・機器・支援施策・機関を探します",
+        "match_text": "探したい内容（例: 樹脂成形品の強度評価をしたい）",
+        "kind": "種類で絞り込みます（複数可）",
+        "limit": "表示する件数（既定 10）",
+        "index": "検索インデックスを作り直します（rebuild）か、状態を表示します（status）",
+        "index_action": "rebuild または status",
     },
     "en": {
         "prog": "renkei — a platform for regional industry-support networks",
@@ -95,6 +105,16 @@ MESSAGES = {
         "database": "Database to measure (postgres uses a temporary schema on DATABASE_URL's server)",
         "requests": "Requests per page (default 30)",
         "json": "Print the result as JSON",
+        "bench_dir": "Benchmark folder (corpus.jsonl, queries.jsonl, qrels.tsv, or pairs.jsonl)",
+        "bench_all": "Run every benchmark folder below DIR",
+        "synthetic": "Generate N documents and measure build rate, latency and memory",
+        "bench_queries": "Queries for --synthetic (default 200)",
+        "match": "Find the seeds, equipment, programs and bodies that fit a text such as a consultation",
+        "match_text": "What to look for (e.g. 樹脂成形品の強度評価をしたい)",
+        "kind": "Only these kinds (repeatable)",
+        "limit": "Number of results (default 10)",
+        "index": "Rebuild the search index (rebuild) or show its state (status)",
+        "index_action": "rebuild or status",
     },
 }
 
@@ -166,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite", help=t["database"])
     b.add_argument("--requests", type=int, default=30, help=t["requests"])
     b.add_argument("--json", action="store_true", help=t["json"])
+    b = bench.add_parser("matching", help=t["bench_what"] + ": matching")
+    b.add_argument("dir", nargs="?", help=t["bench_dir"])
+    b.add_argument("--all", dest="all_dir", metavar="DIR", help=t["bench_all"])
+    b.add_argument("--synthetic", type=int, metavar="N", help=t["synthetic"])
+    b.add_argument("--queries", type=int, default=200, help=t["bench_queries"])
+    b.add_argument("--json", action="store_true", help=t["json"])
+
     return parser
 
 

@@ -174,6 +174,15 @@ def cmd_bench(args) -> int:
             for key, value in result.items():
                 print(f"{key}: {value}")
         return 0
+    if args.bench_what == "matching":
+        from renkei.bench.matching import DatasetError, run  # noqa: PLC0415 - heavy, only for this command
+
+        if args.synthetic is not None and args.synthetic < 1:
+            raise CommandError("--synthetic は 1 以上を指定してください。")
+        try:
+            return run(args)
+        except (DatasetError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from None
     if args.bench_what == "cases":
         from renkei.bench.cases import run_cases_bench  # noqa: PLC0415 - heavy, only for this command
 

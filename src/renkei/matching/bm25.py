@@ -1,0 +1,137 @@
+"""An inverted index with BM25 impacts computed at build time (numpy arrays, no per-query Python loop over docs).
+
+For each term the postings hold the document numbers and the term's BM25 contribution in that document
+(idf × saturated, length-normalized tf), so a query is a few vectorized slice additions into one score array.
+The arrays are saved with numpy (``save``/``load``) so every web worker answers from the same index version.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class FieldIndex:
+    """One analyzed field (words, parts, bigrams …) of every document."""
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        ptr: np.ndarray,
+        docs: np.ndarray,
+        impacts: np.ndarray,
+        n_docs: int,
+        idf: np.ndarray,
+    ) -> None:
+        self.vocab = vocab
+        self.ptr = ptr
+        self.docs = docs
+        self.impacts = impacts
+        self.n_docs = n_docs
+        self.idf = idf
+
+    @classmethod
+    def build(
+        cls,
+        documents: Iterable[Sequence[str]],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        n_docs: int | None = None,
+    ) -> FieldIndex:
+        vocab: dict[str, int] = {}
+        term_ids: list[np.ndarray] = []
+        doc_ids: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        lengths: list[int] = []
+        for doc_no, terms in enumerate(documents):
+            lengths.append(len(terms))
+            if not terms:
+                continue
+            counts = Counter(terms)
+            ids = np.fromiter(
+                (vocab.setdefault(t, len(vocab)) for t in counts), dtype=np.int32, count=len(counts)
+            )
+            term_ids.append(ids)
+            doc_ids.append(np.full(len(counts), doc_no, dtype=np.int32))
+            tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        total = n_docs if n_docs is not None else len(lengths)
+        if n_docs is not None and len(lengths) < n_docs:
+            lengths.extend([0] * (n_docs - len(lengths)))
+        if not term_ids:
+            return cls(
+                {},
+                np.zeros(1, dtype=np.int64),
+                np.zeros(0, np.int32),
+                np.zeros(0, np.float32),
+                total,
+                np.zeros(0, np.float32),
+            )
+        t = np.concatenate(term_ids)
+        d = np.concatenate(doc_ids)
+        tf = np.concatenate(tfs)
+        order = np.argsort(t, kind="stable")
+        t, d, tf = t[order], d[order], tf[order]
+        df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
+        ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=ptr[1:])
+        dl = np.asarray(lengths, dtype=np.float32)
+        avgdl = float(dl.mean()) if len(dl) and dl.mean() > 0 else 1.0
+        idf = np.log1p((total - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = k1 * (1.0 - b + b * dl[d] / avgdl)
+        impacts = (idf[t] * tf * (k1 + 1.0) / (tf + norm)).astype(np.float32)
+        return cls(vocab, ptr, d, impacts, total, idf)
+
+    def add_scores(self, scores: np.ndarray, weighted_terms: Iterable[tuple[str, float]]) -> None:
+        """Add each term's impacts × its weight into ``scores`` (one slot per document)."""
+        for term, weight in weighted_terms:
+            tid = self.vocab.get(term)
+            if tid is None:
+                continue
+            lo, hi = self.ptr[tid], self.ptr[tid + 1]
+            scores[self.docs[lo:hi]] += weight * self.impacts[lo:hi]
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        tid = self.vocab.get(term)
+        if tid is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        lo, hi = self.ptr[tid], self.ptr[tid + 1]
+        return self.docs[lo:hi], self.impacts[lo:hi]
+
+    def df(self, term: str) -> int:
+        tid = self.vocab.get(term)
+        return 0 if tid is None else int(self.ptr[tid + 1] - self.ptr[tid])
+
+    def idf_of(self, term: str) -> float:
+        tid = self.vocab.get(term)
+        if tid is None:
+            return math.log1p((self.n_docs + 0.5) / 0.5)
+        return float(self.idf[tid])
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def save(self, path: Path, name: str) -> None:
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        np.savez(
+            path / f"{name}.npz",
+            ptr=self.ptr,
+            docs=self.docs,
+            impacts=self.impacts,
+            idf=self.idf,
+            n_docs=np.array([self.n_docs]),
+        )
+        (path / f"{name}.vocab").write_text("\n".join(terms), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, name: str) -> FieldIndex:
+        with np.load(path / f"{name}.npz") as z:
+            arrays = {k: z[k] for k in z.files}
+        text = (path / f"{name}.vocab").read_text(encoding="utf-8")
+        terms = text.split("\n") if text else []
+        vocab = {t: i for i, t in enumerate(terms)}
+        return cls(
+            vocab, arrays["ptr"], arrays["docs"], arrays["impacts"], int(arrays["n_docs"][0]), arrays["idf"]
+        )

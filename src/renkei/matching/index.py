@@ -1,0 +1,257 @@
+"""The search index: every document of every kind analyzed into three BM25 fields plus a document vector.
+
+Fields (see ``analysis``): ``words`` (Sudachi normalized forms and the A-mode parts of compounds), ``bigrams``
+(character bigrams) and ``kanji`` (the single kanji of content words: 泡 meets 気泡, 擦れる meets 摩擦). The document
+vector is the idf-weighted mean of the chiVe vectors of its words, centred on the corpus mean (``vectors``).
+
+``SearchIndex.build`` analyzes in worker processes when there are many documents; ``save``/``load`` write and read
+one directory, so a built index can be published as a version (``store``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .analysis import analyze, bigrams
+from .bm25 import FieldIndex
+from .vectors import DIM, WordVectors, word_vectors
+
+FORMAT = "renkei-index/1"
+FIELDS = ("words", "bigrams", "kanji")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Below this many documents one process analyzes everything (a pool costs more than it saves).
+PARALLEL_MIN_DOCS = 2_000
+
+
+@dataclass(slots=True)
+class IndexDoc:
+    key: str  # unique: "seed:12", or a benchmark id
+    kind: str  # seed, researcher, equipment, test_service, program, organization … (any string)
+    title: str
+    text: str
+    attrs: dict[str, Any] = field(default_factory=dict)  # filter attributes: region, organization, public …
+
+
+@dataclass(slots=True)
+class DocTerms:
+    words: list[str]
+    bigrams: list[str]
+    kanji: list[str]
+    vector_words: list[str]
+
+
+def kanji_of(words: Iterable[str]) -> list[str]:
+    return [ch for w in words for ch in _KANJI.findall(w)]
+
+
+def doc_terms(title: str, text: str) -> DocTerms:
+    a = analyze(f"{title}\n{text}" if title else text)
+    words = a.words
+    return DocTerms(words + a.parts, bigrams(a.text), kanji_of(words), words)
+
+
+def _terms_batch(batch: Sequence[tuple[str, str]]) -> list[DocTerms]:
+    return [doc_terms(title, text) for title, text in batch]
+
+
+def analyze_all(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> list[DocTerms]:
+    """Analyze (title, text) pairs, in ``workers`` processes when there are enough of them."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(pairs) < PARALLEL_MIN_DOCS:
+        return _terms_batch(pairs)
+    size = max(200, len(pairs) // (workers * 8))
+    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    out: list[DocTerms] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_terms_batch, batches):
+            out.extend(part)
+    return out
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        *,
+        keys: list[str],
+        kinds: np.ndarray,
+        kind_names: list[str],
+        titles: list[str],
+        attrs: list[dict[str, Any]],
+        fields: dict[str, FieldIndex],
+        docvecs: np.ndarray | None,
+        mean_vector: np.ndarray | None,
+        meta: dict[str, Any],
+    ) -> None:
+        self.keys = keys
+        self.kinds = kinds
+        self.kind_names = kind_names
+        self.titles = titles
+        self.attrs = attrs
+        self.fields = fields
+        self.docvecs = docvecs
+        self.mean_vector = mean_vector
+        self.meta = meta
+        self.position = {k: i for i, k in enumerate(keys)}
+        self._masks: dict[Any, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def semantic(self) -> bool:
+        return self.docvecs is not None
+
+    # -- building ----------------------------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls, docs: Sequence[IndexDoc], *, workers: int | None = None, semantic: bool = True, version: str = ""
+    ) -> SearchIndex:
+        started = time.perf_counter()
+        terms = analyze_all([(d.title, d.text) for d in docs], workers)
+        n = len(docs)
+        fields = {
+            "words": FieldIndex.build((t.words for t in terms), n_docs=n),
+            "bigrams": FieldIndex.build((t.bigrams for t in terms), n_docs=n),
+            "kanji": FieldIndex.build((t.kanji for t in terms), n_docs=n),
+        }
+        vectors = word_vectors() if semantic else None
+        docvecs = mean = None
+        if vectors is not None:
+            docvecs, mean = _document_vectors(terms, fields["words"], vectors)
+        kind_names = sorted({d.kind for d in docs})
+        kind_no = {k: i for i, k in enumerate(kind_names)}
+        meta = {
+            "format": FORMAT,
+            "version": version,
+            "documents": n,
+            "semantic": docvecs is not None,
+            "vectors": getattr(vectors, "source", None),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        return cls(
+            keys=[d.key for d in docs],
+            kinds=np.array([kind_no[d.kind] for d in docs], dtype=np.int16),
+            kind_names=kind_names,
+            titles=[d.title for d in docs],
+            attrs=[d.attrs for d in docs],
+            fields=fields,
+            docvecs=docvecs,
+            mean_vector=mean,
+            meta=meta,
+        )
+
+    # -- filters -----------------------------------------------------------------------------------------------
+    def kind_mask(self, kinds: Iterable[str] | None) -> np.ndarray | None:
+        if not kinds:
+            return None
+        wanted = tuple(sorted(set(kinds)))
+        cached = self._masks.get(("kind", wanted))
+        if cached is None:
+            numbers = [i for i, k in enumerate(self.kind_names) if k in wanted]
+            cached = np.isin(self.kinds, np.array(numbers, dtype=np.int16))
+            self._masks[("kind", wanted)] = cached
+        return cached
+
+    def attr_mask(self, name: str, allowed: Iterable[Any]) -> np.ndarray:
+        """Documents whose attribute ``name`` (a value or a list of values) meets ``allowed``; cached per call."""
+        wanted = frozenset(allowed)
+        key = ("attr", name, wanted)
+        cached = self._masks.get(key)
+        if cached is None:
+            values = [a.get(name) for a in self.attrs]
+            cached = np.fromiter(
+                (bool(wanted.intersection(v)) if isinstance(v, list) else v in wanted for v in values),
+                dtype=bool,
+                count=len(values),
+            )
+            if len(self._masks) > 256:
+                self._masks.clear()
+            self._masks[key] = cached
+        return cached
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, index in self.fields.items():
+            index.save(folder, name)
+        arrays: dict[str, np.ndarray] = {"kinds": self.kinds}
+        if self.docvecs is not None and self.mean_vector is not None:
+            arrays["docvecs"] = self.docvecs
+            arrays["mean_vector"] = self.mean_vector
+        np.savez(folder / "documents.npz", **arrays)
+        docs = {"keys": self.keys, "kind_names": self.kind_names, "titles": self.titles, "attrs": self.attrs}
+        (folder / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+        (folder / "meta.json").write_text(
+            json.dumps(self.meta, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> SearchIndex:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"unknown index format {meta.get('format')!r} in {folder}")
+        docs = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        with np.load(folder / "documents.npz") as z:
+            arrays = {k: z[k] for k in z.files}
+        return cls(
+            keys=docs["keys"],
+            kinds=arrays["kinds"],
+            kind_names=docs["kind_names"],
+            titles=docs["titles"],
+            attrs=docs["attrs"],
+            fields={name: FieldIndex.load(folder, name) for name in FIELDS},
+            docvecs=arrays.get("docvecs"),
+            mean_vector=arrays.get("mean_vector"),
+            meta=meta,
+        )
+
+
+def weighted_vector(terms: Iterable[str], words: FieldIndex, vectors: WordVectors) -> np.ndarray:
+    """The idf-weighted mean of the unit vectors of ``terms`` (zeros when none has a vector)."""
+    acc = np.zeros(DIM, dtype=np.float32)
+    total = 0.0
+    for term in terms:
+        row = vectors.row(term)
+        if row < 0:
+            continue
+        weight = words.idf_of(term)
+        acc += weight * vectors.matrix[row]
+        total += weight
+    return acc / total if total else acc
+
+
+def _document_vectors(
+    terms: Sequence[DocTerms], words: FieldIndex, vectors: WordVectors
+) -> tuple[np.ndarray, np.ndarray]:
+    """One row per document; each distinct term is looked up once (hashing is the slow part)."""
+    lookup: dict[str, tuple[int, float]] = {}
+    matrix = np.zeros((len(terms), DIM), dtype=np.float32)
+    table = vectors.matrix
+    for i, t in enumerate(terms):
+        rows: list[int] = []
+        weights: list[float] = []
+        for term in t.vector_words:
+            hit = lookup.get(term)
+            if hit is None:
+                hit = lookup[term] = (vectors.row(term), words.idf_of(term))
+            if hit[0] >= 0:
+                rows.append(hit[0])
+                weights.append(hit[1])
+        if rows:
+            w = np.asarray(weights, dtype=np.float32)
+            matrix[i] = (w @ table[rows]) / w.sum()
+    mean = matrix.mean(axis=0) if len(terms) else np.zeros(DIM, dtype=np.float32)
+    matrix -= mean
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+    return matrix, mean.astype(np.float32)
