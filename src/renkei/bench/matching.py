@@ -244,7 +244,8 @@ def _table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     if args.synthetic:
         from .matching_synthetic import run_synthetic
 

@@ -130,7 +130,7 @@ class _Sudachi(threading.local):
     """A tokenizer per thread (Sudachi tokenizers are not shared across threads)."""
 
     def __init__(self) -> None:
-        self.tokenizer = _dictionary().create(mode=SplitMode.C)
+        self.tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
 
 
 @lru_cache(maxsize=1)
@@ -148,9 +148,20 @@ def _tokenizer():
     return _local.tokenizer
 
 
-def _keep(pos: tuple[str, ...], norm: str) -> bool:
-    if pos[0] not in _CONTENT_POS or pos[1] in _DROP_SUBPOS:
-        return False
+_POS_KEEP: dict[int, bool] = {}
+
+
+def _pos_keeps(morpheme) -> bool:
+    """Whether the part of speech carries content (cached by Sudachi's part-of-speech id)."""
+    pid = morpheme.part_of_speech_id()
+    keep = _POS_KEEP.get(pid)
+    if keep is None:
+        pos = morpheme.part_of_speech()
+        keep = _POS_KEEP[pid] = pos[0] in _CONTENT_POS and pos[1] not in _DROP_SUBPOS
+    return keep
+
+
+def _keep_norm(norm: str) -> bool:
     if norm in STOPWORDS:
         return False
     if len(norm) == 1 and not (norm.isascii() and norm.isalnum()) and not _is_kanji(norm):
@@ -177,9 +188,10 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
     out: list[Token] = []
     for base, piece in chunks(value):
         for m in tokenizer.tokenize(piece):
-            pos = m.part_of_speech()
+            if not _pos_keeps(m):
+                continue
             norm = m.normalized_form().casefold()
-            if not _keep(pos, norm):
+            if not _keep_norm(norm):
                 continue
             surface = m.surface()
             parts: tuple[str, ...] = ()
@@ -191,7 +203,7 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
                 Token(
                     surface=surface,
                     norm=norm,
-                    pos=pos[0],
+                    pos=m.part_of_speech()[0],
                     start=base + m.begin(),
                     end=base + m.end(),
                     parts=parts,
@@ -199,6 +211,31 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
                 )
             )
     return Analysis(value, tuple(out))
+
+
+def index_terms(text: str | None) -> tuple[str, list[str], list[str]]:
+    """(folded text, words, useful parts) — what ``analyze`` gives, without building tokens (the indexing path)."""
+    value = fold(text)
+    words: list[str] = []
+    parts: list[str] = []
+    if not value:
+        return value, words, parts
+    tokenizer = _tokenizer()
+    for _, piece in chunks(value):
+        for m in tokenizer.tokenize(piece):
+            if not _pos_keeps(m):
+                continue
+            norm = m.normalized_form().casefold()
+            if not _keep_norm(norm):
+                continue
+            words.append(norm)
+            if m.end() - m.begin() > 2:
+                split = m.split(SplitMode.A)
+                if len(split) > 1:
+                    parts.extend(
+                        p for p in (x.normalized_form().casefold() for x in split) if _useful_part(p)
+                    )
+    return value, words, parts
 
 
 def bigrams(folded_text: str) -> list[str]:

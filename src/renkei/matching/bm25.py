@@ -43,48 +43,10 @@ class FieldIndex:
         b: float = 0.75,
         n_docs: int | None = None,
     ) -> FieldIndex:
-        vocab: dict[str, int] = {}
-        term_ids: list[np.ndarray] = []
-        doc_ids: list[np.ndarray] = []
-        tfs: list[np.ndarray] = []
-        lengths: list[int] = []
-        for doc_no, terms in enumerate(documents):
-            lengths.append(len(terms))
-            if not terms:
-                continue
-            counts = Counter(terms)
-            ids = np.fromiter(
-                (vocab.setdefault(t, len(vocab)) for t in counts), dtype=np.int32, count=len(counts)
-            )
-            term_ids.append(ids)
-            doc_ids.append(np.full(len(counts), doc_no, dtype=np.int32))
-            tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-        total = n_docs if n_docs is not None else len(lengths)
-        if n_docs is not None and len(lengths) < n_docs:
-            lengths.extend([0] * (n_docs - len(lengths)))
-        if not term_ids:
-            return cls(
-                {},
-                np.zeros(1, dtype=np.int64),
-                np.zeros(0, np.int32),
-                np.zeros(0, np.float32),
-                total,
-                np.zeros(0, np.float32),
-            )
-        t = np.concatenate(term_ids)
-        d = np.concatenate(doc_ids)
-        tf = np.concatenate(tfs)
-        order = np.argsort(t, kind="stable")
-        t, d, tf = t[order], d[order], tf[order]
-        df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
-        ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(df, out=ptr[1:])
-        dl = np.asarray(lengths, dtype=np.float32)
-        avgdl = float(dl.mean()) if len(dl) and dl.mean() > 0 else 1.0
-        idf = np.log1p((total - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = k1 * (1.0 - b + b * dl[d] / avgdl)
-        impacts = (idf[t] * tf * (k1 + 1.0) / (tf + norm)).astype(np.float32)
-        return cls(vocab, ptr, d, impacts, total, idf)
+        builder = FieldBuilder()
+        for terms in documents:
+            builder.add(terms)
+        return builder.finish(k1=k1, b=b, n_docs=n_docs)
 
     def add_scores(self, scores: np.ndarray, weighted_terms: Iterable[tuple[str, float]]) -> None:
         """Add each term's impacts × its weight into ``scores`` (one slot per document)."""
@@ -135,3 +97,56 @@ class FieldIndex:
         return cls(
             vocab, arrays["ptr"], arrays["docs"], arrays["impacts"], int(arrays["n_docs"][0]), arrays["idf"]
         )
+
+
+class FieldBuilder:
+    """Collects one field document by document as compact arrays (term ids and counts), so a large corpus never
+    holds its analyzed text in memory at once; ``finish`` computes the BM25 impacts."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self._ids: list[np.ndarray] = []
+        self._tfs: list[np.ndarray] = []
+        self.lengths: list[int] = []
+
+    def add(self, terms: Sequence[str]) -> None:
+        self.lengths.append(len(terms))
+        if not terms:
+            self._ids.append(np.zeros(0, np.int32))
+            self._tfs.append(np.zeros(0, np.float32))
+            return
+        counts = Counter(terms)
+        vocab = self.vocab
+        self._ids.append(
+            np.fromiter((vocab.setdefault(t, len(vocab)) for t in counts), np.int32, len(counts))
+        )
+        self._tfs.append(np.fromiter(counts.values(), np.float32, len(counts)))
+
+    def doc_terms(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, counts) of one added document."""
+        return self._ids[doc], self._tfs[doc]
+
+    def finish(self, *, k1: float = 1.2, b: float = 0.75, n_docs: int | None = None) -> FieldIndex:
+        lengths = list(self.lengths)
+        total = n_docs if n_docs is not None else len(lengths)
+        lengths.extend([0] * (total - len(lengths)))
+        vocab = self.vocab
+        if not vocab:
+            empty = np.zeros(0, np.float32)
+            return FieldIndex({}, np.zeros(1, dtype=np.int64), np.zeros(0, np.int32), empty, total, empty)
+        sizes = np.fromiter((len(x) for x in self._ids), np.int64, len(self._ids))
+        t = np.concatenate(self._ids)
+        tf = np.concatenate(self._tfs)
+        d = np.repeat(np.arange(len(self._ids), dtype=np.int32), sizes)
+        order = np.argsort(t, kind="stable")
+        t, d, tf = t[order], d[order], tf[order]
+        del order
+        df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
+        ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=ptr[1:])
+        dl = np.asarray(lengths, dtype=np.float32)
+        avgdl = float(dl.mean()) if len(dl) and dl.mean() > 0 else 1.0
+        idf = np.log1p((total - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = k1 * (1.0 - b + b * dl[d] / avgdl)
+        impacts = (idf[t] * tf * (k1 + 1.0) / (tf + norm)).astype(np.float32)
+        return FieldIndex(dict(vocab), ptr, d, impacts, total, idf)

@@ -25,6 +25,7 @@ from .synonyms import synonyms
 from .vectors import word_vectors
 
 MAX_QUERY_CHARS = 10_000
+VECTOR_CANDIDATES = 3_000
 
 # Sentences that introduce the company rather than state the need.
 _PROFILE = re.compile(
@@ -42,6 +43,7 @@ class Tuning:
     synonym: float = 0.3
     profile: float = 0.5
     assist_max: float = 2.0
+    assist_power: float = 1.0
 
 
 DEFAULT_TUNING = Tuning()
@@ -157,7 +159,7 @@ def score_all(
         words *= mask
         grams *= mask
     coverage = _coverage(index, query, int(np.argmax(words))) if words.any() else 0.0
-    assist = tuning.assist_max * (1.0 - coverage)
+    assist = tuning.assist_max * (1.0 - coverage) ** tuning.assist_power
     _normalized(words)
     _normalized(grams)
     total = words + tuning.bigram * grams
@@ -176,7 +178,14 @@ def score_all(
             if qv.any():
                 qv = qv - index.mean_vector
                 qv /= max(float(np.linalg.norm(qv)), 1e-6)
-                cosine = index.docvecs @ qv
+                if n > VECTOR_CANDIDATES:
+                    # The cosine re-ranks the best lexical candidates; a document with no lexical tie to the query
+                    # at all is not worth a 300-dimension product over the whole collection.
+                    pool = np.argpartition(-total, VECTOR_CANDIDATES)[:VECTOR_CANDIDATES]
+                    cosine = np.zeros(n, dtype=np.float32)
+                    cosine[pool] = index.docvecs[pool] @ qv
+                else:
+                    cosine = index.docvecs @ qv
                 if mask is not None:
                     cosine *= mask
                 np.maximum(cosine, 0.0, out=cosine)

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import analyze, bigrams
-from .bm25 import FieldIndex
+from .analysis import bigrams, index_terms
+from .bm25 import FieldBuilder, FieldIndex
 from .vectors import DIM, WordVectors, word_vectors
 
 FORMAT = "renkei-index/1"
@@ -55,27 +55,26 @@ def kanji_of(words: Iterable[str]) -> list[str]:
 
 
 def doc_terms(title: str, text: str) -> DocTerms:
-    a = analyze(f"{title}\n{text}" if title else text)
-    words = a.words
-    return DocTerms(words + a.parts, bigrams(a.text), kanji_of(words), words)
+    folded, words, parts = index_terms(f"{title}\n{text}" if title else text)
+    return DocTerms(words + parts, bigrams(folded), kanji_of(words), words)
 
 
 def _terms_batch(batch: Sequence[tuple[str, str]]) -> list[DocTerms]:
     return [doc_terms(title, text) for title, text in batch]
 
 
-def analyze_all(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> list[DocTerms]:
-    """Analyze (title, text) pairs, in ``workers`` processes when there are enough of them."""
+def iter_terms(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> Iterator[DocTerms]:
+    """Analyze (title, text) pairs in order, in ``workers`` processes when there are enough of them."""
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if workers <= 1 or len(pairs) < PARALLEL_MIN_DOCS:
-        return _terms_batch(pairs)
-    size = max(200, len(pairs) // (workers * 8))
-    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-    out: list[DocTerms] = []
+        for title, text in pairs:
+            yield doc_terms(title, text)
+        return
+    size = max(200, min(2000, len(pairs) // (workers * 8)))
+    batches = (pairs[i : i + size] for i in range(0, len(pairs), size))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for part in pool.map(_terms_batch, batches):
-            out.extend(part)
-    return out
+            yield from part
 
 
 class SearchIndex:
@@ -117,17 +116,18 @@ class SearchIndex:
         cls, docs: Sequence[IndexDoc], *, workers: int | None = None, semantic: bool = True, version: str = ""
     ) -> SearchIndex:
         started = time.perf_counter()
-        terms = analyze_all([(d.title, d.text) for d in docs], workers)
         n = len(docs)
-        fields = {
-            "words": FieldIndex.build((t.words for t in terms), n_docs=n),
-            "bigrams": FieldIndex.build((t.bigrams for t in terms), n_docs=n),
-            "kanji": FieldIndex.build((t.kanji for t in terms), n_docs=n),
-        }
+        builders = {name: FieldBuilder() for name in FIELDS}
+        for terms in iter_terms([(d.title, d.text) for d in docs], workers):
+            builders["words"].add(terms.words)
+            builders["bigrams"].add(terms.bigrams)
+            builders["kanji"].add(terms.kanji)
+        fields = {name: builder.finish(n_docs=n) for name, builder in builders.items()}
         vectors = word_vectors() if semantic else None
         docvecs = mean = None
         if vectors is not None:
-            docvecs, mean = _document_vectors(terms, fields["words"], vectors)
+            docvecs, mean = _document_vectors(builders["words"], fields["words"], vectors)
+        del builders
         kind_names = sorted({d.kind for d in docs})
         kind_no = {k: i for i, k in enumerate(kind_names)}
         meta = {
@@ -232,26 +232,27 @@ def weighted_vector(terms: Iterable[str], words: FieldIndex, vectors: WordVector
 
 
 def _document_vectors(
-    terms: Sequence[DocTerms], words: FieldIndex, vectors: WordVectors
+    builder: FieldBuilder, words: FieldIndex, vectors: WordVectors
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One row per document; each distinct term is looked up once (hashing is the slow part)."""
-    lookup: dict[str, tuple[int, float]] = {}
-    matrix = np.zeros((len(terms), DIM), dtype=np.float32)
+    """One unit row per document: the tf·idf-weighted mean of its words' vectors, centred on the corpus mean.
+    Each distinct term is hashed once (the slow part); documents are then a gather and a weighted sum each."""
+    terms = sorted(builder.vocab, key=builder.vocab.__getitem__)
+    rows = np.fromiter((vectors.row(t) for t in terms), dtype=np.int64, count=len(terms))
+    n = len(builder.lengths)
+    matrix = np.zeros((n, DIM), dtype=np.float32)
     table = vectors.matrix
-    for i, t in enumerate(terms):
-        rows: list[int] = []
-        weights: list[float] = []
-        for term in t.vector_words:
-            hit = lookup.get(term)
-            if hit is None:
-                hit = lookup[term] = (vectors.row(term), words.idf_of(term))
-            if hit[0] >= 0:
-                rows.append(hit[0])
-                weights.append(hit[1])
-        if rows:
-            w = np.asarray(weights, dtype=np.float32)
-            matrix[i] = (w @ table[rows]) / w.sum()
-    mean = matrix.mean(axis=0) if len(terms) else np.zeros(DIM, dtype=np.float32)
+    idf = words.idf
+    for i in range(n):
+        ids, tf = builder.doc_terms(i)
+        if not len(ids):
+            continue
+        r = rows[ids]
+        keep = r >= 0
+        if not keep.any():
+            continue
+        w = tf[keep] * idf[ids[keep]]
+        matrix[i] = (w @ table[r[keep]]) / w.sum()
+    mean = matrix.mean(axis=0) if n else np.zeros(DIM, dtype=np.float32)
     matrix -= mean
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
     return matrix, mean.astype(np.float32)

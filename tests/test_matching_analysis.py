@@ -1,0 +1,123 @@
+"""Analysis: the same terms for the same meaning whatever the width, case or spelling variant; long input chunked."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from renkei.matching.analysis import MAX_CHUNK_BYTES, analyze, bigrams, chunks, fold, index_terms
+from renkei.matching.engine import parse_query
+from renkei.matching.synonyms import parse, synonyms
+
+
+def words(text: str) -> list[str]:
+    return analyze(text).words
+
+
+def test_full_and_half_width_and_case_give_the_same_terms():
+    assert words("ＩｏＴセンサーとＬＥＤ") == words("IoTセンサーとLED") == words("iotセンサーとled")
+    assert words("ｾﾝｻｰ") == words("センサー")
+    assert "iot" in words("ＩｏＴ")
+
+
+@pytest.mark.parametrize(
+    ("variant", "standard"),
+    [
+        ("センサ", "センサー"),
+        ("モータ", "モーター"),
+        ("ダンパ", "ダンパー"),
+        ("コンピュータ", "コンピューター"),
+    ],
+)
+def test_katakana_long_vowel_variants_meet(variant, standard):
+    assert words(variant) == words(standard)
+    # the bigram field drops the long-vowel mark, so it agrees too
+    assert bigrams(fold(variant)) == bigrams(fold(standard))
+
+
+def test_spelling_variants_share_the_normalized_form():
+    assert words("成形") == words("成型")
+    assert words("ＡＩ") == words("ai")
+
+
+def test_function_words_and_symbols_are_dropped():
+    terms = words("樹脂成形品の強度評価をしたい。")
+    assert terms == ["樹脂", "成型", "品", "強度", "評価"]
+    assert not {"の", "を", "し", "たい", "。"} & set(terms)
+
+
+def test_compounds_keep_their_a_mode_parts():
+    a = analyze("人工知能で熱可塑性樹脂を選ぶ")
+    assert "人工知能" in a.words
+    assert {"人工", "知能"} <= set(a.parts)
+    assert "熱" in a.parts
+
+
+def test_token_offsets_point_into_the_folded_text():
+    a = analyze("ＰＩＤ制御の調整")
+    for t in a.tokens:
+        assert a.text[t.start : t.end] == t.surface
+
+
+def test_index_terms_agree_with_analyze():
+    text = "物流倉庫のピッキングロボットが、つかんだ箱を落とす。人工知能で3Dプリンタを制御したい"
+    folded, terms, parts = index_terms(text)
+    a = analyze(text)
+    assert folded == a.text
+    assert terms == a.words
+    assert parts == a.parts
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u3000\n\t", None, "。、！？"])
+def test_empty_and_blank_input_gives_nothing(text):
+    a = analyze(text)
+    assert a.tokens == ()
+    assert parse_query(text).empty
+
+
+def test_input_over_sudachis_limit_is_chunked_and_fully_analyzed():
+    sentence = "射出成形した樹脂部品の引張強度を評価する。"
+    text = sentence * 4000  # ~240 KB of UTF-8, far over Sudachi's 49,149 bytes
+    assert len(text.encode("utf-8")) > 49_149
+    a = analyze(text)
+    assert a.words.count("樹脂") == 4000
+    assert all(len(piece.encode("utf-8")) <= MAX_CHUNK_BYTES for _, piece in chunks(fold(text)))
+
+
+def test_a_single_endless_sentence_is_cut_by_bytes():
+    text = "あ" * 30_000 + "樹脂" + "い" * 30_000  # no sentence end anywhere
+    pieces = list(chunks(text))
+    assert len(pieces) > 1
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p.encode("utf-8")) <= MAX_CHUNK_BYTES for _, p in pieces)
+    for offset, piece in pieces:
+        assert text[offset : offset + len(piece)] == piece
+
+
+def test_a_ten_thousand_character_query_is_accepted():
+    query = parse_query("金属部品の摩耗を評価したい。" * 800)
+    assert not query.empty
+    assert query.word_weights["摩耗"] > 1
+
+
+def test_company_introduction_weighs_less_than_the_need():
+    q = parse_query("燕三条の熱交換器メーカーです。配管を流れる泡の形を撮影したい")
+    assert q.word_weights["泡"] == 1.0
+    assert q.word_weights["メーカー"] == pytest.approx(0.5)
+
+
+def test_synonym_expansion_adds_other_terms_of_the_group():
+    table = parse(["# comment", "000001\t人工知能\tai\t!エーアイ"])
+    assert {e.term for e in table.expand("人工知能")} == {"ai", "エーアイ"}
+    assert table.expand("エーアイ") == []  # flagged: does not trigger expansion
+    assert len(synonyms()) > 5000  # the shipped table is loaded
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_analysis_never_fails_and_offsets_hold(text):
+    a = analyze(text)
+    for t in a.tokens:
+        assert a.text[t.start : t.end] == t.surface
+    assert isinstance(bigrams(a.text), list)
