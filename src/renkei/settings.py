@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "renkei.network",
     "renkei.companies",
     "renkei.cases",
+    "renkei.catalog",
     "django_tasks",
     "django_tasks_db",
     "renkei.api",

@@ -48,6 +48,7 @@ from renkei.network.models import Membership, Organization, OrganizationRole, Pa
 from renkei.network.services import membership_create
 
 from .cases import generate_demo_cases, quiet_case_mail
+from .catalog import load_demo_catalog
 from .companies import fictitious_contacts, generate_company_rows
 
 DATA = resources.files("renkei.demo") / "data"
@@ -204,6 +205,7 @@ def load_demo(out: TextIO | None = None) -> dict[str, Any]:
                 say(f"連携体制の定義 {name}: {'、'.join(parts)}")
             admin = _create_users(config, say)
             _create_companies(config, admin, say)
+            load_demo_catalog(admin, say)
             for name in config.get("case_definitions", []):
                 counts = cases_definition_load(data=read_data(name))
                 say(
