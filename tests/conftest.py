@@ -11,6 +11,13 @@ from .factories import PASSWORD, MembershipFactory, OrganizationFactory, RegionF
 
 
 @pytest.fixture(autouse=True)
+def _index_updates_manual(settings):
+    """The matching index follows writes only when a test asks (``fresh_index``): a background rebuild thread must
+    not read a test's database while the test rolls it back."""
+    settings.RENKEI_INDEX_UPDATES = "manual"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """PBKDF2 costs ~0.3 s per user; tests don't need it to be slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -135,3 +142,17 @@ def case_config(orgs, chiba, yamagata):
         region=chiba, position=2, name="その他は窓口", conditions={}, lead_organization=orgs["chiba_pref"]
     )
     return {"categories": cats, "ladders": {"yamagata": ladder, "chiba": chiba_ladder}}
+
+
+@pytest.fixture
+def fresh_index(settings, tmp_path):
+    """``fresh_index()`` after creating a test's data: rebuilds the matching index from this test's database, in
+    this test's own data directory (an index left by another test would name rows that no longer exist)."""
+    from renkei.matching import store
+
+    settings.DATA_DIR = tmp_path
+
+    def rebuild():
+        return store.rebuild()
+
+    return rebuild

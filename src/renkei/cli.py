@@ -28,10 +28,16 @@ MESSAGES = {
         "email": "メールアドレス",
         "password": "パスワード（省略時は対話的に入力、または環境変数 RENKEI_ADMIN_PASSWORD）",
         "import": "CSV（UTF-8 / Shift_JIS）または Excel（.xlsx）から取り込みます",
-        "import_what": "取り込む対象（case-settings は renkei-cases/1 形式の JSON）",
+        "import_what": (
+            "取り込む対象（case-settings は renkei-cases/1 形式の JSON、kaken は KAKEN の CSV、jgrants は jGrants の JSON、"
+            "seeds・researchers・equipment・test-services・programs は見出しつきの CSV/Excel）"
+        ),
+        "import_region": "取り込んだ項目を管理する地域（シーズ・機器・施策の取り込み時。省略時は全国のデータ）",
+        "mapping": '見出しと項目の対応を書いた JSON ファイル（例: {"機器名称": "name"}）',
+        "source_name": "出典の名称（省略時は取り込みの種類ごとの既定）",
         "file": "ファイルのパス",
         "dry_run": "検証だけを行い、誤りのある行をすべて表示します（何も書き込みません）",
-        "organization": "登録機関の ID（企業の取り込み時）",
+        "organization": "登録機関の ID（企業の取り込み時）、または既定の機関の名称か ID（機器などの取り込み時）",
         "as_user": "操作する利用者のユーザー名（省略時は最初のスーパーユーザー）",
         "export": "CSV または Excel（.xlsx）に書き出します",
         "export_what": "書き出す対象（case-settings は地域の相談設定: 振分けルール・段階・対応期限の JSON）",
@@ -80,10 +86,16 @@ MESSAGES = {
         "email": "E-mail address",
         "password": "Password (prompted if omitted, or $RENKEI_ADMIN_PASSWORD)",
         "import": "Import from CSV (UTF-8 / Shift_JIS) or Excel (.xlsx)",
-        "import_what": "What to import (case-settings: JSON in the renkei-cases/1 format)",
+        "import_what": (
+            "What to import (case-settings: renkei-cases/1 JSON; kaken: the KAKEN CSV export; jgrants: jGrants JSON;"
+            " seeds, researchers, equipment, test-services, programs: CSV/Excel with headers)"
+        ),
+        "import_region": "Region that maintains the imported catalog items (default: national data)",
+        "mapping": 'JSON file mapping column headers to fields (e.g. {"機器名称": "name"})',
+        "source_name": "Name of the source (default per kind)",
         "file": "Path of the file",
         "dry_run": "Validate only and print every bad row (writes nothing)",
-        "organization": "Owning organization id (for companies)",
+        "organization": "Owning organization id (companies), or the default body's name or id (catalog)",
         "as_user": "User name to act as (default: the first superuser)",
         "export": "Export to CSV or Excel (.xlsx)",
         "export_what": "What to export (case-settings: a region's routing rules, ladders and SLA targets as JSON)",
@@ -119,6 +131,20 @@ MESSAGES = {
 }
 
 
+IMPORT_WHAT = [
+    "companies",
+    "organizations",
+    "case-settings",
+    "kaken",
+    "jgrants",
+    "seeds",
+    "researchers",
+    "equipment",
+    "test-services",
+    "programs",
+]
+
+
 def language() -> str:
     lang = os.environ.get("RENKEI_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or "ja"
     return "en" if lang.lower().startswith("en") else "ja"
@@ -150,11 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default=None, help=t["password"])
 
     p = sub.add_parser("import", help=t["import"], description=t["import"])
-    p.add_argument("what", choices=["companies", "organizations", "case-settings"], help=t["import_what"])
+    p.add_argument("what", choices=IMPORT_WHAT, help=t["import_what"])
     p.add_argument("file", help=t["file"])
     p.add_argument("--dry-run", action="store_true", help=t["dry_run"])
-    p.add_argument("--organization", type=int, default=None, help=t["organization"])
+    p.add_argument("--organization", default=None, help=t["organization"])
     p.add_argument("--as-user", default=None, help=t["as_user"])
+    p.add_argument("--region", default=None, help=t["import_region"])
+    p.add_argument("--mapping", default=None, help=t["mapping"])
+    p.add_argument("--source-name", default=None, help=t["source_name"])
 
     p = sub.add_parser("export", help=t["export"], description=t["export"])
     p.add_argument("what", choices=["companies", "organizations", "case-settings"], help=t["export_what"])
@@ -193,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--queries", type=int, default=200, help=t["bench_queries"])
     b.add_argument("--json", action="store_true", help=t["json"])
 
+    p = sub.add_parser("match", help=t["match"], description=t["match"])
+    p.add_argument("text", help=t["match_text"])
+    p.add_argument("--kind", action="append", default=None, help=t["kind"])
+    p.add_argument("--limit", type=int, default=10, help=t["limit"])
+    p.add_argument("--json", action="store_true", help=t["json"])
+
+    p = sub.add_parser("index", help=t["index"], description=t["index"])
+    p.add_argument("index_action", choices=["rebuild", "status"], help=t["index_action"])
+    p.add_argument("--json", action="store_true", help=t["json"])
     return parser
 
 

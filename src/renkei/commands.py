@@ -16,6 +16,8 @@ from waitress import serve
 
 from renkei.bench.imports import run_import_bench
 from renkei.cases.commands import cmd_sla, cmd_worker  # noqa: F401 - handlers are found by name
+from renkei.catalog.commands import IMPORT_KINDS as CATALOG_IMPORT_KINDS
+from renkei.catalog.commands import cmd_import_catalog
 from renkei.companies.exporting import export_companies
 from renkei.companies.importing import import_companies
 from renkei.core.errors import ApplicationError, CommandError
@@ -92,10 +94,27 @@ def cmd_import(args) -> int:
         raise CommandError(f"ファイルが見つかりません: {path}")
     if args.what == "case-settings":
         return _import_case_settings(path, dry_run=args.dry_run)
+    if args.what in CATALOG_IMPORT_KINDS:
+        return cmd_import_catalog(
+            args.what,
+            path,
+            dry_run=args.dry_run,
+            region=args.region,
+            mapping=args.mapping,
+            as_user=args.as_user,
+            organization=args.organization,
+            source_name=args.source_name,
+        )
     actor = acting_user(args.as_user)
     if args.what == "companies":
+        organization = args.organization
+        if organization is not None and not str(organization).isdigit():
+            raise CommandError("--organization には登録機関の ID（数字）を指定してください。")
         result = import_companies(
-            path, actor=actor, owner_organization_id=args.organization, dry_run=args.dry_run
+            path,
+            actor=actor,
+            owner_organization_id=int(organization) if organization else None,
+            dry_run=args.dry_run,
         )
     else:
         result = import_organizations(path, actor=actor, dry_run=args.dry_run)
@@ -201,3 +220,58 @@ def cmd_bench(args) -> int:
                 print(f"{page}: {figures}")
         return 0
     raise CommandError(f"未知の測定です: {args.bench_what}")
+
+
+def cmd_match(args) -> int:
+    """Search as the first superuser sees it (the command line runs with full rights, like the admin)."""
+    from renkei.matching.services import match  # noqa: PLC0415
+
+    user = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    try:
+        response = match(user=user, text=args.text, kinds=args.kind, limit=args.limit)
+    except ApplicationError as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if not response.items:
+        print("該当する候補は見つかりませんでした。")
+        return 0
+    for item in response.items:
+        print(f"{item.rank:>2}. [{item.kind_label}] {item.title}  ({item.score:.3f})")
+        if item.subtitle:
+            print(f"    {item.subtitle}")
+        print(f"    理由: {item.explanation.summary()}")
+    if not response.semantic:
+        print("（意味の近さの計算は無効です: ja-ginza の語ベクトルが入っていません）")
+    return 0
+
+
+def cmd_index(args) -> int:
+    from renkei.matching import store  # noqa: PLC0415
+
+    if args.index_action == "rebuild":
+        result = store.rebuild()
+        data = {
+            "version": result.version,
+            "documents": result.documents,
+            "seconds": result.seconds,
+            "semantic": result.semantic,
+        }
+    else:
+        from renkei.matching.models import IndexState  # noqa: PLC0415
+
+        state = IndexState.objects.filter(pk=1).first()
+        data = {
+            "version": store.current_version(),
+            "documents": state.documents if state else 0,
+            "stale": store.is_stale(),
+            "changed_at": state.changed_at.isoformat() if state and state.changed_at else None,
+            "mode": store.update_mode(),
+        }
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+    return 0

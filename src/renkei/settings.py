@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "renkei.companies",
     "renkei.cases",
     "renkei.catalog",
+    "renkei.matching",
     "django_tasks",
     "django_tasks_db",
     "renkei.api",
@@ -169,6 +170,10 @@ _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
 }
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[os.environ.get("RENKEI_TASK_BACKEND", "immediate")]}}
+# How the matching index follows writes: "task" (a job for `renkei worker`; the default with the database task
+# backend), "thread" (a background thread; the default with the immediate backend) or "manual" (`renkei index
+# rebuild` only). Empty = the default for the task backend.
+RENKEI_INDEX_UPDATES = os.environ.get("RENKEI_INDEX_UPDATES", "")
 
 LOGGING = {
     "version": 1,

@@ -7,11 +7,14 @@ What it loads, all from ``renkei/demo/data/`` (nothing about a region is written
 - demo users, each with a membership made by ``network.services.membership_create``;
 - fictitious companies (``demo.companies``) made by ``companies.services.company_create`` with
   ``is_fictitious=True``, each with one or two fictitious contact persons;
+- the catalog (``demo.catalog``): the real KAKEN and jGrants samples through the catalog importers, with their
+  attribution, and fictitious equipment, 依頼試験 and regional programs;
 - the case ledger's configuration of each home region listed in ``demo.json`` → ``case_definitions``
   (``cases-chiba.json``, ``cases-yamagata.json``: window, SLA targets, routing rules and escalation ladder from the
   plans, training examples) through ``cases.definition.cases_definition_load``;
 - fictitious consultations over three fiscal years and the current one (``demo.cases``), made through the case
   services by the demo users with time travel (``demo.json`` → ``cases``). The demo's history sends no mail.
+Last, the matching index is built once (writes during the load only mark it stale).
 
 Demo logins — **the password of every demo user is ``renkei-demo``** (``demo.json`` → ``password``):
 admin (システム管理者), chiba-secretariat, chiba-coordinator, chiba-lab, chiba-bank, chiba-viewer,
@@ -43,6 +46,8 @@ from renkei.cases.models import Case, Handoff
 from renkei.companies.models import Company, Contact
 from renkei.companies.services import company_create, contact_create
 from renkei.core.errors import ApplicationError
+from renkei.matching.store import current_version, updates_paused
+from renkei.matching.store import rebuild as rebuild_index
 from renkei.network.definition import network_definition_load
 from renkei.network.models import Membership, Organization, OrganizationRole, PartnerNetwork, Region
 from renkei.network.services import membership_create
@@ -195,10 +200,13 @@ def load_demo(out: TextIO | None = None) -> dict[str, Any]:
     if Company.objects.filter(is_fictitious=True).exists():
         say("デモデータはすでに読み込まれています（何も変更しませんでした）。")
         summary = _summary(config, already_loaded=True)
+        if current_version() is None:
+            built = rebuild_index()
+            say(f"検索インデックスを作成しました（{built.documents:,} 件、{built.seconds:.1f} 秒）。")
     else:
         started = time.monotonic()
         say("デモデータを読み込みます。")
-        with quiet_case_mail(), transaction.atomic():
+        with quiet_case_mail(), updates_paused(), transaction.atomic():
             for name in config["definitions"]:
                 counts = network_definition_load(data=read_data(name))
                 parts = [f"{label} {counts[key]}" for key, label in _COUNT_LABELS if counts[key]]
@@ -215,6 +223,8 @@ def load_demo(out: TextIO | None = None) -> dict[str, Any]:
             if "cases" in config:
                 generate_demo_cases(config["cases"], say=say)
         summary = _summary(config, already_loaded=False)
+        built = rebuild_index()
+        say(f"検索インデックスを作成しました（{built.documents:,} 件、{built.seconds:.1f} 秒）。")
         say(
             f"デモデータの読み込みが完了しました（機関 {summary['organizations']}、"
             f"企業 {summary['companies']} 社、相談案件 {summary['cases']} 件、{time.monotonic() - started:.1f} 秒）。"
