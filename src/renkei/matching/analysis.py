@@ -213,6 +213,26 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
     return Analysis(value, tuple(out))
 
 
+# word id → (norm or None when dropped, useful A-mode parts); dictionary words repeat (Zipf), so the indexing path
+# asks Sudachi for a word's normalized form and split once per process, not once per occurrence.
+_WORD_CACHE: dict[int, tuple[str | None, tuple[str, ...]]] = {}
+_WORD_CACHE_MAX = 500_000
+
+
+def _word(m) -> tuple[str | None, tuple[str, ...]]:  # noqa: ANN001
+    if not _pos_keeps(m):
+        return None, ()
+    norm = m.normalized_form().casefold()
+    if not _keep_norm(norm):
+        return None, ()
+    parts: tuple[str, ...] = ()
+    if m.end() - m.begin() > 2:
+        split = m.split(SplitMode.A)
+        if len(split) > 1:
+            parts = tuple(p for p in (x.normalized_form().casefold() for x in split) if _useful_part(p))
+    return norm, parts
+
+
 def index_terms(text: str | None) -> tuple[str, list[str], list[str]]:
     """(folded text, words, useful parts) — what ``analyze`` gives, without building tokens (the indexing path)."""
     value = fold(text)
@@ -221,20 +241,23 @@ def index_terms(text: str | None) -> tuple[str, list[str], list[str]]:
     if not value:
         return value, words, parts
     tokenizer = _tokenizer()
+    cache = _WORD_CACHE
     for _, piece in chunks(value):
         for m in tokenizer.tokenize(piece):
-            if not _pos_keeps(m):
-                continue
-            norm = m.normalized_form().casefold()
-            if not _keep_norm(norm):
-                continue
-            words.append(norm)
-            if m.end() - m.begin() > 2:
-                split = m.split(SplitMode.A)
-                if len(split) > 1:
-                    parts.extend(
-                        p for p in (x.normalized_form().casefold() for x in split) if _useful_part(p)
-                    )
+            if m.is_oov():
+                norm, split = _word(m)
+            else:
+                key = m.word_id()
+                hit = cache.get(key)
+                if hit is None:
+                    if len(cache) > _WORD_CACHE_MAX:
+                        cache.clear()
+                    hit = cache[key] = _word(m)
+                norm, split = hit
+            if norm is not None:
+                words.append(norm)
+                if split:
+                    parts.extend(split)
     return value, words, parts
 
 

@@ -110,12 +110,15 @@ class FieldBuilder:
         self.lengths: list[int] = []
 
     def add(self, terms: Sequence[str]) -> None:
-        self.lengths.append(len(terms))
-        if not terms:
+        self.add_counts(Counter(terms), len(terms))
+
+    def add_counts(self, counts: Counter, length: int) -> None:
+        """One document given as term → count (and its length in terms)."""
+        self.lengths.append(length)
+        if not counts:
             self._ids.append(np.zeros(0, np.int32))
             self._tfs.append(np.zeros(0, np.float32))
             return
-        counts = Counter(terms)
         vocab = self.vocab
         self._ids.append(
             np.fromiter((vocab.setdefault(t, len(vocab)) for t in counts), np.int32, len(counts))

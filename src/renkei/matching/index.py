@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -44,19 +45,28 @@ class IndexDoc:
 
 @dataclass(slots=True)
 class DocTerms:
-    words: list[str]
-    bigrams: list[str]
-    kanji: list[str]
-    vector_words: list[str]
+    """Term counts and lengths of one document's fields (counted where it was analyzed: in a worker process)."""
+
+    words: Counter
+    bigrams: Counter
+    kanji: Counter
+    lengths: tuple[int, int, int]
 
 
 def kanji_of(words: Iterable[str]) -> list[str]:
-    return [ch for w in words for ch in _KANJI.findall(w)]
+    return [ch for w in words for ch in w if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
 
 
 def doc_terms(title: str, text: str) -> DocTerms:
     folded, words, parts = index_terms(f"{title}\n{text}" if title else text)
-    return DocTerms(words + parts, bigrams(folded), kanji_of(words), words)
+    grams = bigrams(folded)
+    kanji = kanji_of(words)
+    return DocTerms(
+        Counter(words + parts),
+        Counter(grams),
+        Counter(kanji),
+        (len(words) + len(parts), len(grams), len(kanji)),
+    )
 
 
 def _terms_batch(batch: Sequence[tuple[str, str]]) -> list[DocTerms]:
@@ -119,9 +129,9 @@ class SearchIndex:
         n = len(docs)
         builders = {name: FieldBuilder() for name in FIELDS}
         for terms in iter_terms([(d.title, d.text) for d in docs], workers):
-            builders["words"].add(terms.words)
-            builders["bigrams"].add(terms.bigrams)
-            builders["kanji"].add(terms.kanji)
+            builders["words"].add_counts(terms.words, terms.lengths[0])
+            builders["bigrams"].add_counts(terms.bigrams, terms.lengths[1])
+            builders["kanji"].add_counts(terms.kanji, terms.lengths[2])
         fields = {name: builder.finish(n_docs=n) for name, builder in builders.items()}
         vectors = word_vectors() if semantic else None
         docvecs = mean = None
