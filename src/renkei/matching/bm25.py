@@ -49,13 +49,26 @@ class FieldIndex:
         return builder.finish(k1=k1, b=b, n_docs=n_docs)
 
     def add_scores(self, scores: np.ndarray, weighted_terms: Iterable[tuple[str, float]]) -> None:
-        """Add each term's impacts × its weight into ``scores`` (one slot per document)."""
+        """Add each term's impacts × its weight into ``scores`` (one slot per document).
+
+        A repeated term adds its weights up; the postings of all terms are then summed in one ``bincount`` pass
+        (one scatter over the collection instead of one per term)."""
+        weights: dict[int, float] = {}
         for term, weight in weighted_terms:
             tid = self.vocab.get(term)
-            if tid is None:
-                continue
+            if tid is not None:
+                weights[tid] = weights.get(tid, 0.0) + weight
+        if not weights:
+            return
+        if len(weights) == 1:
+            ((tid, weight),) = weights.items()
             lo, hi = self.ptr[tid], self.ptr[tid + 1]
             scores[self.docs[lo:hi]] += weight * self.impacts[lo:hi]
+            return
+        slices = [(self.ptr[t], self.ptr[t + 1], w) for t, w in weights.items()]
+        docs = np.concatenate([self.docs[lo:hi] for lo, hi, _ in slices])
+        values = np.concatenate([w * self.impacts[lo:hi] for lo, hi, w in slices])
+        scores += np.bincount(docs, weights=values, minlength=len(scores)).astype(np.float32, copy=False)
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         tid = self.vocab.get(term)
