@@ -39,6 +39,7 @@ _PYDANTIC_JA = {
     "string_pattern_mismatch": "使用できない文字が含まれているか、形式が正しくありません。",
     "string_unicode": "文字として読み取れない値が含まれています。",
     "int_parsing": "整数で指定してください。",
+    "date_format": "日付は YYYY-MM-DD の形式で指定してください。",
     "int_parsing_size": "整数が大きすぎます。",
     "int_type": "整数で指定してください。",
     "int_from_float": "整数で指定してください（小数は使えません）。",
