@@ -25,6 +25,7 @@ from renkei.catalog.models import (
 )
 from renkei.catalog.signals import catalog_imported
 from renkei.catalog.validation import parse_rate
+from renkei.core.errors import ValidationFailed
 from renkei.network.choices import OrganizationKind, StaffRole
 
 from .factories import OrganizationFactory
@@ -624,3 +625,32 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(make_staff, orgs):
     small, large = queries(3, "small"), queries(300, "large")
     # Only the INSERT batches grow (SQLite binds at most 999 parameters per statement): no query per row.
     assert large - small <= 300 // 40
+
+
+def test_a_duplicate_source_number_is_a_field_error_not_a_database_error(superuser):
+    from renkei.catalog import services
+
+    import_kaken(upload(kaken_bytes(), "a.csv"), actor=superuser)
+    first, second = ResearchSeed.objects.order_by("pk")[:2]
+    with pytest.raises(ValidationFailed) as caught:
+        services.seed_update(actor=superuser, seed_id=second.pk, data={"external_id": first.external_id})
+    assert caught.value.errors[0].field == "external_id"
+    assert first.external_id in caught.value.errors[0].message
+    second.refresh_from_db()
+    assert second.external_id != first.external_id
+
+
+def test_amounts_and_rates_stay_inside_their_columns(make_staff, orgs):
+    from renkei.catalog import services
+    from renkei.catalog.validation import parse_rate
+    from renkei.network.choices import StaffRole
+
+    assert parse_rate("2147483648/2147483649") is None
+    assert parse_rate("補助対象経費の３／４") == (3, 4)
+    member = make_staff("chiba_lab", StaffRole.MEMBER)
+    with pytest.raises(ValidationFailed) as caught:
+        services.test_service_create(
+            actor=member, data={"organization": orgs["chiba_lab"].pk, "name": "引張試験", "fee_yen": "30億円"}
+        )
+    assert caught.value.errors[0].field == "fee_yen"
+    assert "2,147,483,647 まで" in caught.value.errors[0].message

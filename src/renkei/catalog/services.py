@@ -141,10 +141,24 @@ def _create(kind: str, *, actor: User, data: dict[str, Any], photo: UploadedFile
     item = MODELS[kind](**cleaned.values, **resolved, created_by=actor)
     item.region_id = region_id
     finish_item(kind, item, explicit=cleaned.values)
+    _check_unique_external_id(kind, item)
     if photo is not None:
         _store_photo(item, photo)
     item.save()
     return item
+
+
+def _check_unique_external_id(kind: str, item: Any) -> None:
+    """(source, 出典での番号) names one item: a second one is a field error, not a database error."""
+    if item.source_id is None or not item.external_id:
+        return
+    taken = MODELS[kind].objects.filter(source_id=item.source_id, external_id=item.external_id)
+    if item.pk is not None:
+        taken = taken.exclude(pk=item.pk)
+    if taken.exists():
+        raise ValidationFailed.from_errors(
+            [FieldError("external_id", f"出典での番号「{item.external_id}」はこの出典のほかの項目で使われています。")]
+        )
 
 
 @transaction.atomic
@@ -192,6 +206,7 @@ def _update(
     old_photo = item.photo.name if kind == KIND_EQUIPMENT and item.photo else ""
     if remove_photo and old_photo:
         item.photo = ""
+    _check_unique_external_id(kind, item)
     if photo is not None:
         _store_photo(item, photo)
     item.save()

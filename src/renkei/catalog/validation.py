@@ -51,7 +51,11 @@ class Spec:
     required: bool = False
     choices: type[models.TextChoices] | None = None
     vocabulary: tuple[str, ...] = ()
+    maximum: int = 10**15  # the column's range (a 32-bit column holds at most INT32_MAX)
 
+
+INT32_MAX = 2_147_483_647
+RATE_TERM_MAX = 1_000  # a rate is a simple fraction (2/3, 9/20); 「2147483648/2147483649」 is not one
 
 _COMMON = (
     Spec("is_public", "公開", "bool"),
@@ -96,7 +100,7 @@ FIELDS: dict[str, tuple[Spec, ...]] = {
         Spec("method", "試験方法", "text", 300),
         Spec("standard", "規格番号", "text", 100),
         Spec("unit", "単位", "text", 60),
-        Spec("fee_yen", "手数料", "yen"),
+        Spec("fee_yen", "手数料", "yen", maximum=INT32_MAX),
         Spec("fee_note", "料金の備考", "text", 300),
         *_COMMON,
     ),
@@ -111,8 +115,8 @@ FIELDS: dict[str, tuple[Spec, ...]] = {
         Spec("eligibility", "対象者の条件", "json"),
         Spec("eligibility_text", "対象者（原文）", "longtext"),
         Spec("rate_text", "補助率", "text", 500),
-        Spec("rate_numerator", "補助率（分子）", "int"),
-        Spec("rate_denominator", "補助率（分母）", "int"),
+        Spec("rate_numerator", "補助率（分子）", "int", maximum=RATE_TERM_MAX),
+        Spec("rate_denominator", "補助率（分母）", "int", maximum=RATE_TERM_MAX),
         Spec("cap_yen", "上限額", "yen"),
         Spec("opens_on", "受付開始日", "date"),
         Spec("closes_on", "受付締切日", "date"),
@@ -199,8 +203,9 @@ def clean_value(spec: Spec, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 
             raise ValueError(f"{label}は数字で入力してください{example}。入力: {nfkc(str(value))[:30]}")
         if number < 0:
             raise ValueError(f"{label}に負の数は入力できません。")
-        if number > MAX_YEN:
-            raise ValueError(f"{label}が大きすぎます。")
+        if number > min(MAX_YEN, spec.maximum):
+            shown = f"{min(MAX_YEN, spec.maximum):,}"
+            raise ValueError(f"{label}が大きすぎます（{shown} まで）。")
         return number
     if spec.type == "date":
         if is_blank(value):
@@ -373,8 +378,8 @@ def parse_rate(text: Any) -> tuple[int, int] | None:
     found = {(int(n), int(d)) for n, d in _FRACTION_RE.findall(t)}
     found |= {(int(n), int(d)) for d, n in _BUNNO_RE.findall(t)}
     percents = {float(p) for p in _PERCENT_RE.findall(t)}
-    if any(not (0 < n <= d) for n, d in found):
-        return None  # 「10/9」「0/3」「2026/4/1」 are not rates
+    if any(not (0 < n <= d <= RATE_TERM_MAX) for n, d in found):
+        return None  # 「10/9」「0/3」「2026/4/1」 and huge terms are not rates
     reduced = {_reduce(n, d) for n, d in found}
     if percents:
         if found or len(percents) != 1:
