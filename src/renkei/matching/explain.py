@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .analysis import analyze
+import numpy as np
+
+from .analysis import Analysis, analyze
 from .engine import Hit, ParsedQuery
 from .vectors import word_vectors
 
 SNIPPET_CHARS = 140
+EXPLAIN_CHARS = 6_000
 MAX_RELATED = 3
 MIN_RELATED_COSINE = 0.55
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -68,7 +72,10 @@ COMPONENT_LABELS = {
 def explain(
     query: ParsedQuery, hit: Hit, title: str, text: str, *, weights: dict[str, float] | None = None
 ) -> Explanation:
-    doc = analyze(f"{title}\n{text}" if title else text)
+    body = f"{title}\n{text}" if title else text
+    doc = analyze(
+        body[:EXPLAIN_CHARS]
+    )  # the shown snippet and reasons come from the first pages of a long text
     out = Explanation()
     query_words = query.word_weights
     whole = {t.norm for t in query.analysis.tokens}
@@ -118,20 +125,7 @@ def explain(
     out.partial = list(dict.fromkeys(partial))[:6]
     vectors = word_vectors()
     if vectors is not None and missing:
-        # candidates: the document's own words that are not query words and carry meaning on their own
-        candidates = [
-            (n, s)
-            for n, s in doc_words.items()
-            if n not in query_words and len(n) > 1 and vectors.row(n) >= 0
-        ]
-        scored = []
-        for w in missing:
-            if vectors.row(w) < 0:
-                continue
-            best = max(((vectors.similarity(w, n), s) for n, s in candidates), default=(0.0, ""))
-            if best[0] >= MIN_RELATED_COSINE:
-                scored.append((query_surface.get(w, w), best[1], best[0]))
-        out.related = sorted(scored, key=lambda x: -x[2])[:MAX_RELATED]
+        out.related = _related(vectors, missing, doc_words, query_words, query_surface)
     total = sum(hit.parts.get(k, 0.0) * (weights or {}).get(k, 1.0) for k in COMPONENT_LABELS) or 1.0
     out.shares = {
         k: hit.parts.get(k, 0.0) * (weights or {}).get(k, 1.0) / total
@@ -140,6 +134,30 @@ def explain(
     }
     out.snippet = _snippet(doc.text, spans)
     return out
+
+
+@lru_cache(maxsize=512)
+def _analysis(body: str) -> Analysis:
+    """Documents come back across queries (the popular instrument, this year's programs): analyze each once."""
+    return analyze(body)
+
+
+def _related(vectors, missing, doc_words, query_words, query_surface) -> list[tuple[str, str, float]]:  # noqa: ANN001
+    """For each missing query noun, the document word nearest in the vector space (one matrix product)."""
+    candidates = [(n, s, vectors.row(n)) for n, s in doc_words.items() if n not in query_words and len(n) > 1]
+    candidates = [(n, s, r) for n, s, r in candidates if r >= 0]
+    asked = [(w, vectors.row(w)) for w in missing]
+    asked = [(w, r) for w, r in asked if r >= 0]
+    if not candidates or not asked:
+        return []
+    table = vectors.matrix
+    sims = table[[r for _, r in asked]] @ table[[r for _, _, r in candidates]].T
+    scored = []
+    for i, (w, _) in enumerate(asked):
+        j = int(np.argmax(sims[i]))
+        if sims[i, j] >= MIN_RELATED_COSINE:
+            scored.append((query_surface.get(w, w), candidates[j][1], float(sims[i, j])))
+    return sorted(scored, key=lambda x: -x[2])[:MAX_RELATED]
 
 
 def _snippet(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
