@@ -157,7 +157,12 @@ def _check_unique_external_id(kind: str, item: Any) -> None:
         taken = taken.exclude(pk=item.pk)
     if taken.exists():
         raise ValidationFailed.from_errors(
-            [FieldError("external_id", f"出典での番号「{item.external_id}」はこの出典のほかの項目で使われています。")]
+            [
+                FieldError(
+                    "external_id",
+                    f"出典での番号「{item.external_id}」はこの出典のほかの項目で使われています。",
+                )
+            ]
         )
 
 
