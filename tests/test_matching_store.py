@@ -195,3 +195,20 @@ def test_a_case_never_reaches_a_body_that_may_not_see_it(db, case_config, orgs, 
     for user in (bank_b, other_region, AnonymousUser()):
         assert key not in {i.key for i in match(user=user, text=query).items}
         assert key not in {i.key for i in match(user=user, text=query, kinds=["case"]).items}
+
+
+def test_the_snippet_shows_the_text_as_written(db, lab, orgs):
+    catalog.equipment_create(
+        actor=lab,
+        data={
+            "organization": orgs["chiba_lab"].pk,
+            "name": "CFRP引張試験機",
+            "category": "試験・評価",
+            "specifications": "複合材料（CFRP）の引張強度を測る。",
+        },
+    )
+    store.rebuild()
+    item = match(user=AnonymousUser(), text="cfrpの強度").items[0]
+    marked = [text for text, is_match in item.explanation.snippet if is_match]
+    assert "CFRP" in marked  # matched case-insensitively, shown as written
+    assert "cfrp" not in "".join(text for text, _ in item.explanation.snippet)

@@ -86,6 +86,15 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
+def display_form(text: str | None) -> str:
+    """``fold`` without the case folding: the text as people wrote it, at the same offsets as the folded text when
+    case folding kept every length (it does for Japanese and plain Latin; the caller compares the lengths)."""
+    if not text:
+        return ""
+    value = unicodedata.normalize("NFKC", str(text)[:MAX_TEXT_CHARS])
+    return _SPACES.sub(" ", value).strip()
+
+
 def chunks(text: str, limit: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
     """(offset, piece) pieces of ``text`` of at most ``limit`` UTF-8 bytes, cut after sentence ends when possible."""
     if len(text.encode("utf-8")) <= limit:

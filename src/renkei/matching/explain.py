@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .analysis import Analysis, analyze
+from .analysis import Analysis, analyze, display_form
 from .engine import Hit, ParsedQuery
 from .vectors import word_vectors
 
@@ -132,7 +132,9 @@ def explain(
         for k in COMPONENT_LABELS
         if k in hit.parts
     }
-    out.snippet = _snippet(doc.text, spans)
+    shown = display_form(body[:EXPLAIN_CHARS])
+    # the snippet shows the text as written (CFRP, not cfrp) when its offsets agree with the folded text's
+    out.snippet = _snippet(shown if len(shown) == len(doc.text) else doc.text, spans)
     return out
 
 
