@@ -11,10 +11,12 @@ from .factories import PASSWORD, MembershipFactory, OrganizationFactory, RegionF
 
 
 @pytest.fixture(autouse=True)
-def _index_updates_manual(settings):
+def _index_updates_manual(settings, tmp_path):
     """The matching index follows writes only when a test asks (``fresh_index``): a background rebuild thread must
-    not read a test's database while the test rolls it back."""
+    not read a test's database while the test rolls it back. Each test has its own index folder, so no test reads
+    an index built from another test's (or the developer's) database."""
     settings.RENKEI_INDEX_UPDATES = "manual"
+    settings.DATA_DIR = tmp_path
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,8 @@ _SECTIONS = (
     ("notification", "notifications"),
     ("consult", "consult"),
     ("meeting", "meetings"),
+    ("search", "search"),
+    ("catalog", "search"),
     ("home", "home"),
     ("login", "login"),
 )

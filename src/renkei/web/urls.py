@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .urls_catalog import urlpatterns as catalog_urlpatterns
 from .urls_meetings import urlpatterns as meeting_urlpatterns
 from .views import case_actions, cases, companies, consult, organizations, pages, staff, transfer
 
@@ -70,3 +71,6 @@ urlpatterns = [
 
 # Meetings (定例会議・連携支援会議) and the referral letter.
 urlpatterns += meeting_urlpatterns
+
+# Search, the catalog pages and the matches panel of a case.
+urlpatterns += catalog_urlpatterns

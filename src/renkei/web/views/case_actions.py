@@ -172,7 +172,10 @@ def render_case_page(
     flash: str = "",
     flash_error: bool = False,
     status: int = 200,
+    handoff_to: int | None = None,
 ) -> HttpResponse:
+    """``handoff_to``: an organization to preselect in the hand-off form, which is then shown open (a match's
+    「この機関に紹介」 link)."""
     try:
         view = case_detail(user=request.user, case_id=case_id, via="web")
     except NotFound as exc:
@@ -181,6 +184,13 @@ def render_case_page(
     ctx = staff_context(request.user)
     choices = _Choices(case)
     bound = bound or {}
+
+    if handoff_to and not bound:
+        bound = {
+            "handoff": HandoffRequestForm(
+                groups=choices.handoff_groups, initial={"to_organization": handoff_to}
+            )
+        }
 
     def form(slot: str) -> forms.Form:
         return bound.get(slot) or make_form(slot, case, choices)
@@ -327,7 +337,8 @@ def _withheld(view: Any) -> list[str]:
 @require_GET
 @staff_required
 def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
-    return render_case_page(request, case_id)
+    to = request.GET.get("to", "")  # a match's 「この機関に紹介」 preselects that body in the hand-off form
+    return render_case_page(request, case_id, handoff_to=int(to) if to.isdecimal() and len(to) < 10 else None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
