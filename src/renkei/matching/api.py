@@ -12,20 +12,18 @@ Two routers: ``router`` (``/search``, public: the API mounts it with optional au
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from ninja import Path, Query, Router
 
-from renkei.cases.selectors import CaseView, case_detail
+from renkei.cases.selectors import case_detail
 from renkei.catalog.api import OPTIONAL_AUTH, profile_from
-from renkei.catalog.eligibility import STAGES, CompanyProfile
 from renkei.catalog.schemas import request_user
-from renkei.companies.models import Company
 from renkei.core.api import MAX_ID, Problem
 from renkei.core.errors import FieldError, ValidationFailed
 from renkei.network.models import Region
 
+from .cases import case_matches as matches_for_case
+from .cases import case_profile
 from .engine import MAX_QUERY_CHARS
 from .feedback import feedback_record
 from .schemas import (
@@ -38,7 +36,7 @@ from .schemas import (
     match_out,
     search_out,
 )
-from .services import MAX_LIMIT, MatchResponse, clean_query, match
+from .services import MAX_LIMIT, match
 
 PathId = Path[int, {"ge": 1, "le": MAX_ID}]
 
@@ -86,43 +84,6 @@ def search(request: HttpRequest, query: Query[SearchQuery]):
 # --- on a case -------------------------------------------------------------------------------------------------
 
 
-def case_query_text(view: CaseView) -> str:
-    """What a case is matched by — the rule of the case page's matches panel (``web.views.case_matches``): its title
-    and summary, and its 相談内容 when the caller may read it (a 概要のみ reader's matches come from what they were
-    given, nothing more)."""
-    case = view.case
-    parts = [case.title, case.summary]
-    if view.shows_detail:
-        parts.append(case.detail)
-    return "\n".join(p for p in parts if p)[:MAX_QUERY_CHARS]
-
-
-def case_profile(user: Any, view: CaseView) -> CompanyProfile | None:
-    """The case's company, for the programs' eligibility, when the caller reads the detail and may see the company
-    (as the panel does); its 事業段階 in the rules' words (試作・実証・評価 → 試作)."""
-    case = view.case
-    if not (case.company_id and view.shows_detail):
-        return None
-    company = Company.objects.visible_to(user).filter(pk=case.company_id).first()
-    if company is None:
-        return None
-    label = case.get_stage_display() if case.stage else ""
-    return CompanyProfile.from_company(company, stage=next((s for s in STAGES if label.startswith(s)), None))
-
-
-def _case_matches(
-    user: Any, view: CaseView, kinds: list[str], limit: int, profile: CompanyProfile | None = None
-) -> MatchResponse:
-    text = case_query_text(view)
-    try:
-        clean_query(text)
-    except ValidationFailed:  # a title of signs only: nothing to search by
-        return MatchResponse(text)
-    return match(
-        user=user, text=text, kinds=kinds, limit=limit, profile=profile, exclude_keys=[f"case:{view.case.pk}"]
-    )
-
-
 @cases_router.get(
     "/{case_id}/matches",
     response={200: CaseMatchesOut, 401: Problem, 404: Problem, 422: Problem},
@@ -138,7 +99,9 @@ def case_matches(request: HttpRequest, case_id: PathId, query: Query[CaseMatchQu
     # Not logged as a read of the case (as on the case page's panel): what is returned are catalog items.
     view = case_detail(user=request.auth, case_id=case_id, via="api", log=False)
     kinds = [str(k) for k in query.kind]
-    response = _case_matches(request.auth, view, kinds, query.limit, case_profile(request.auth, view))
+    response = matches_for_case(
+        request.auth, view, kinds=kinds, limit=query.limit, profile=case_profile(request.auth, view)
+    )
     results = [match_out(i) for i in response.items]
     return {
         "case_id": case_id,
@@ -161,11 +124,14 @@ def case_matches(request: HttpRequest, case_id: PathId, query: Query[CaseMatchQu
 )
 def case_match_feedback(request: HttpRequest, case_id: PathId, payload: FeedbackIn):
     view = case_detail(user=request.auth, case_id=case_id, via="api", log=False)
-    response = _case_matches(request.auth, view, [], MAX_LIMIT)
+    response = matches_for_case(request.auth, view, limit=MAX_LIMIT)
     shown = {item.key: item for item in response.items}
     if payload.item not in shown:  # ranked within its own kind, as a list filtered by kind shows it
         kind = payload.item.split(":")[0]
-        shown = {item.key: item for item in _case_matches(request.auth, view, [kind], MAX_LIMIT).items}
+        shown = {
+            item.key: item
+            for item in matches_for_case(request.auth, view, kinds=[kind], limit=MAX_LIMIT).items
+        }
     hit = shown.get(payload.item)
     try:
         return feedback_record(

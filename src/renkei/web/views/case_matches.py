@@ -21,10 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from renkei.cases.choices import FINISHED_STATUSES, LIVE_HANDOFF_STATES
 from renkei.cases.forms import handoff_target_choices
 from renkei.cases.selectors import CaseView, case_detail
-from renkei.catalog.eligibility import STAGES, CompanyProfile
-from renkei.companies.models import Company
 from renkei.core.errors import NotFound, ValidationFailed
-from renkei.matching.engine import MAX_QUERY_CHARS
+from renkei.matching.cases import case_profile, case_query_text
 from renkei.matching.feedback import feedback_for_case, feedback_record
 from renkei.matching.services import match
 from renkei.matching.store import current_version
@@ -34,15 +32,6 @@ from .search import ResultRow, result_rows, sources_of
 
 PANEL_SIZE = 10
 FEEDBACK_LABELS = {True: "役に立つ", False: "役に立たない"}
-
-
-def matches_query(view: CaseView) -> str:
-    """What the panel searches with: the case's title and summary, and its 相談内容 when this viewer reads it."""
-    case = view.case
-    parts = [case.title, case.summary]
-    if view.shows_detail:
-        parts.append(case.detail)
-    return "\n".join(p for p in parts if p)[:MAX_QUERY_CHARS]
 
 
 def dom_id(item_key: str) -> str:
@@ -58,21 +47,6 @@ def _case_view(request: HttpRequest, case_id: int) -> CaseView:
         raise Http404(exc.message) from None
 
 
-def _stage(view: CaseView) -> str | None:
-    """The case's 事業段階 in the eligibility rules' words (試作・実証・評価 → 試作), when it has one."""
-    label = view.case.get_stage_display() if view.case.stage else ""
-    return next((s for s in STAGES if label.startswith(s)), None)
-
-
-def _profile(request: HttpRequest, view: CaseView) -> CompanyProfile | None:
-    """The case's company as a profile for the programs' eligibility, when this viewer may see the company."""
-    case = view.case
-    if not (case.company_id and view.shows_detail):
-        return None
-    company = Company.objects.visible_to(request.user).filter(pk=case.company_id).first()
-    return CompanyProfile.from_company(company, stage=_stage(view)) if company else None
-
-
 def _handoff_targets(view: CaseView) -> tuple[set[int], set[int]]:
     """(organizations this viewer may hand the case to now, organizations it is already handed to)."""
     case = view.case
@@ -85,13 +59,13 @@ def _handoff_targets(view: CaseView) -> tuple[set[int], set[int]]:
 
 def _panel_context(request: HttpRequest, view: CaseView) -> dict[str, Any]:
     case = view.case
-    profile = _profile(request, view)
+    profile = case_profile(request.user, view)
     rows: list[ResultRow] = []
     problem = ""
     try:
         response = match(
             user=request.user,
-            text=matches_query(view),
+            text=case_query_text(view),
             limit=PANEL_SIZE,
             exclude_keys=[f"case:{case.pk}"],
             profile=profile,
@@ -163,7 +137,7 @@ def case_match_feedback_view(request: HttpRequest, case_id: int) -> HttpResponse
             useful={"1": True, "0": False}.get(raw_useful, raw_useful),  # type: ignore[arg-type]
             rank=rank,
             score=score,
-            query_text=matches_query(view),
+            query_text=case_query_text(view),
             index_version=current_version() or "",
         )
     except NotFound as exc:
