@@ -5,8 +5,8 @@ score = words + w_bigram·bigrams + s·(w_kanji·kanji + w_vector·cosine)
 * ``words``, ``bigrams`` and ``kanji`` are BM25 scores, each divided by its best score for this query, so the fields
   speak on one scale whatever the query's length.
 * Query words in sentences that only introduce the company (「…のメーカーです」「所在地：…」) weigh half: the need is
-  in the other sentences. Sudachi synonyms of a query word are added to ``words`` at a third of its weight.
-* ``s`` is how much this query needs help beyond its own words: 2·(1 − coverage), where coverage is the share of the
+  in the other sentences. Sudachi synonyms of a query word are added to ``words`` at 0.15 of its weight.
+* ``s`` is how much this query needs help beyond its own words: 2·(1 − coverage)^1.5, where coverage is the share of the
   query's idf that the best lexical document contains. A query in the documents' own terms (a program's title, a
   research keyword) is answered lexically; a need in everyday words leans on the kanji and vector components.
 """
@@ -40,10 +40,10 @@ class Tuning:
     bigram: float = 0.5
     kanji: float = 0.4
     vector: float = 0.5
-    synonym: float = 0.3
+    synonym: float = 0.15
     profile: float = 0.5
     assist_max: float = 2.0
-    assist_power: float = 1.0
+    assist_power: float = 1.5
 
 
 DEFAULT_TUNING = Tuning()
