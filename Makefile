@@ -7,13 +7,13 @@ export PORT
 
 .PHONY: demo test lint format clean
 
-# The virtual environment with the project installed (editable) and everything the tests need.
+# The virtual environment with the project installed (editable) and everything the tests need, and the word vectors
+# of the matching engine's semantic component (chiVe, in GiNZA's model wheel), installed with --no-deps: we read its
+# vector files with numpy and never import spaCy (docs/decisions/0014-matching-engine.md).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	# The word vectors of the matching engine's semantic component (chiVe, in GiNZA's model wheel). --no-deps:
-	# we read its vector files with numpy and never import spaCy (docs/decisions/0014-matching-engine.md).
 	$(BIN)/pip install --quiet --no-deps 'ja-ginza==5.2.0'
 	touch $@
 
