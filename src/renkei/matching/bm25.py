@@ -113,54 +113,96 @@ class FieldIndex:
 
 
 class FieldBuilder:
-    """Collects one field document by document as compact arrays (term ids and counts), so a large corpus never
-    holds its analyzed text in memory at once; ``finish`` computes the BM25 impacts."""
+    """Collects one field as compact arrays (term ids and counts per document), so a large corpus never holds its
+    analyzed text in memory at once; ``finish`` computes the BM25 impacts.
+
+    Documents come one at a time (``add``/``add_counts``) or as a *shard* analyzed elsewhere (``add_shard``: a worker
+    process's own vocabulary and arrays, remapped here with one dictionary lookup per distinct term of the shard)."""
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
         self._ids: list[np.ndarray] = []
         self._tfs: list[np.ndarray] = []
-        self.lengths: list[int] = []
+        self._sizes: list[np.ndarray] = []
+        self._lengths: list[np.ndarray] = []
+        self._flat: tuple[np.ndarray, ...] | None = None
 
     def add(self, terms: Sequence[str]) -> None:
         self.add_counts(Counter(terms), len(terms))
 
     def add_counts(self, counts: Counter, length: int) -> None:
         """One document given as term → count (and its length in terms)."""
-        self.lengths.append(length)
-        if not counts:
-            self._ids.append(np.zeros(0, np.int32))
-            self._tfs.append(np.zeros(0, np.float32))
-            return
         vocab = self.vocab
         self._ids.append(
             np.fromiter((vocab.setdefault(t, len(vocab)) for t in counts), np.int32, len(counts))
         )
         self._tfs.append(np.fromiter(counts.values(), np.float32, len(counts)))
+        self._sizes.append(np.array([len(counts)], dtype=np.int64))
+        self._lengths.append(np.array([length], dtype=np.float32))
+        self._flat = None
+
+    def shard(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """This builder's documents as (vocabulary in id order, term ids, counts, terms per document, lengths)."""
+        ids, tfs, sizes, _, lengths = self._flatten()
+        return sorted(self.vocab, key=self.vocab.__getitem__), ids, tfs, sizes, lengths
+
+    def add_shard(
+        self, terms: list[str], ids: np.ndarray, tfs: np.ndarray, sizes: np.ndarray, lengths: np.ndarray
+    ) -> None:
+        """Documents built by another builder (``shard()``), appended in order."""
+        vocab = self.vocab
+        remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
+        self._ids.append(remap[ids] if len(ids) else np.zeros(0, np.int32))
+        self._tfs.append(tfs.astype(np.float32, copy=False))
+        self._sizes.append(sizes.astype(np.int64, copy=False))
+        self._lengths.append(lengths.astype(np.float32, copy=False))
+        self._flat = None
+
+    def _flatten(self) -> tuple[np.ndarray, ...]:
+        if self._flat is None:
+
+            def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+                return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+            sizes = cat(self._sizes, np.int64)
+            offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+            np.cumsum(sizes, out=offsets[1:])
+            self._flat = (
+                cat(self._ids, np.int32),
+                cat(self._tfs, np.float32),
+                sizes,
+                offsets,
+                cat(self._lengths, np.float32),
+            )
+            self._ids, self._tfs = [self._flat[0]], [self._flat[1]]
+            self._sizes, self._lengths = [self._flat[2]], [self._flat[4]]
+        return self._flat
+
+    @property
+    def n_docs(self) -> int:
+        return len(self._flatten()[2])
 
     def doc_terms(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
         """(term ids, counts) of one added document."""
-        return self._ids[doc], self._tfs[doc]
+        ids, tfs, _, offsets, _ = self._flatten()
+        return ids[offsets[doc] : offsets[doc + 1]], tfs[offsets[doc] : offsets[doc + 1]]
 
     def finish(self, *, k1: float = 1.2, b: float = 0.75, n_docs: int | None = None) -> FieldIndex:
-        lengths = list(self.lengths)
-        total = n_docs if n_docs is not None else len(lengths)
-        lengths.extend([0] * (total - len(lengths)))
+        ids, tf, sizes, _, dl = self._flatten()
+        total = n_docs if n_docs is not None else len(sizes)
+        if total > len(dl):
+            dl = np.concatenate([dl, np.zeros(total - len(dl), np.float32)])
         vocab = self.vocab
         if not vocab:
             empty = np.zeros(0, np.float32)
             return FieldIndex({}, np.zeros(1, dtype=np.int64), np.zeros(0, np.int32), empty, total, empty)
-        sizes = np.fromiter((len(x) for x in self._ids), np.int64, len(self._ids))
-        t = np.concatenate(self._ids)
-        tf = np.concatenate(self._tfs)
-        d = np.repeat(np.arange(len(self._ids), dtype=np.int32), sizes)
-        order = np.argsort(t, kind="stable")
-        t, d, tf = t[order], d[order], tf[order]
+        d = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        order = np.argsort(ids, kind="stable")
+        t, d, tf = ids[order], d[order], tf[order]
         del order
         df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
         ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(df, out=ptr[1:])
-        dl = np.asarray(lengths, dtype=np.float32)
         avgdl = float(dl.mean()) if len(dl) and dl.mean() > 0 else 1.0
         idf = np.log1p((total - df + 0.5) / (df + 0.5)).astype(np.float32)
         norm = k1 * (1.0 - b + b * dl[d] / avgdl)

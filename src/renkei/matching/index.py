@@ -69,22 +69,28 @@ def doc_terms(title: str, text: str) -> DocTerms:
     )
 
 
-def _terms_batch(batch: Sequence[tuple[str, str]]) -> list[DocTerms]:
-    return [doc_terms(title, text) for title, text in batch]
+def _shard(batch: Sequence[tuple[str, str]]) -> dict[str, tuple]:
+    """Analyze a batch of (title, text) pairs into one shard per field (run in a worker process): the worker keeps
+    its own vocabulary, so what travels back is a few arrays and each distinct term once, not every posting."""
+    builders = {name: FieldBuilder() for name in FIELDS}
+    for title, text in batch:
+        terms = doc_terms(title, text)
+        builders["words"].add_counts(terms.words, terms.lengths[0])
+        builders["bigrams"].add_counts(terms.bigrams, terms.lengths[1])
+        builders["kanji"].add_counts(terms.kanji, terms.lengths[2])
+    return {name: builder.shard() for name, builder in builders.items()}
 
 
-def iter_terms(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> Iterator[DocTerms]:
-    """Analyze (title, text) pairs in order, in ``workers`` processes when there are enough of them."""
+def iter_shards(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> Iterator[dict[str, tuple]]:
+    """Shards of (title, text) pairs in order, analyzed in ``workers`` processes when there are enough pairs."""
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if workers <= 1 or len(pairs) < PARALLEL_MIN_DOCS:
-        for title, text in pairs:
-            yield doc_terms(title, text)
+        yield _shard(pairs)
         return
-    size = max(200, min(2000, len(pairs) // (workers * 8)))
+    size = max(200, min(1000, len(pairs) // (workers * 8)))
     batches = (pairs[i : i + size] for i in range(0, len(pairs), size))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_terms_batch, batches):
-            yield from part
+        yield from pool.map(_shard, batches)
 
 
 class SearchIndex:
@@ -128,10 +134,9 @@ class SearchIndex:
         started = time.perf_counter()
         n = len(docs)
         builders = {name: FieldBuilder() for name in FIELDS}
-        for terms in iter_terms([(d.title, d.text) for d in docs], workers):
-            builders["words"].add_counts(terms.words, terms.lengths[0])
-            builders["bigrams"].add_counts(terms.bigrams, terms.lengths[1])
-            builders["kanji"].add_counts(terms.kanji, terms.lengths[2])
+        for shard in iter_shards([(d.title, d.text) for d in docs], workers):
+            for name, arrays in shard.items():
+                builders[name].add_shard(*arrays)
         fields = {name: builder.finish(n_docs=n) for name, builder in builders.items()}
         vectors = word_vectors() if semantic else None
         docvecs = mean = None
@@ -248,7 +253,7 @@ def _document_vectors(
     Each distinct term is hashed once (the slow part); documents are then a gather and a weighted sum each."""
     terms = sorted(builder.vocab, key=builder.vocab.__getitem__)
     rows = np.fromiter((vectors.row(t) for t in terms), dtype=np.int64, count=len(terms))
-    n = len(builder.lengths)
+    n = builder.n_docs
     matrix = np.zeros((n, DIM), dtype=np.float32)
     table = vectors.matrix
     idf = words.idf
