@@ -121,3 +121,36 @@ def test_analysis_never_fails_and_offsets_hold(text):
     for t in a.tokens:
         assert a.text[t.start : t.end] == t.surface
     assert isinstance(bigrams(a.text), list)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_integer_bigrams_are_the_same_multiset_as_string_bigrams(text):
+    from collections import Counter
+
+    from renkei.matching.analysis import bigram_keys, bigram_text
+
+    folded = fold(text)
+    assert Counter(bigram_text(int(k)) for k in bigram_keys(folded)) == Counter(bigrams(folded))
+
+
+def test_a_parallel_build_answers_exactly_as_a_sequential_one(monkeypatch):
+    from renkei.matching import index as index_module
+    from renkei.matching.engine import search
+    from renkei.matching.index import IndexDoc, SearchIndex
+
+    texts = [
+        "射出成形した樹脂部品の引張強度を評価する。",
+        "気液二相流の気泡を可視化する計測法。",
+        "中小企業の設備投資に要する経費を補助します。",
+        "電波暗室で EMC 試験（放射妨害波）を行う。",
+        "ＩｏＴセンサーで設備の振動を監視し故障を予知する。",
+    ]
+    docs = [IndexDoc(f"d{i}", "seed", f"課題{i}", texts[i % len(texts)] * (1 + i % 3)) for i in range(60)]
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+    sequential = SearchIndex.build(docs, workers=1, semantic=False)
+    parallel = SearchIndex.build(docs, workers=2, semantic=False)
+    for query in ("樹脂の強度", "泡を撮影したい", "設備投資の補助金", "ＥＭＣ", "振動"):
+        a = [(h.key, round(h.score, 6)) for h in search(sequential, query, limit=20).hits]
+        b = [(h.key, round(h.score, 6)) for h in search(parallel, query, limit=20).hits]
+        assert a == b and a

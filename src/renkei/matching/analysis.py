@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from sudachipy import Dictionary, SplitMode
 
 # Sudachi's limit is 49,149 bytes of UTF-8 per call; stay well under it.
@@ -226,6 +227,9 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
 # asks Sudachi for a word's normalized form and split once per process, not once per occurrence.
 _WORD_CACHE: dict[int, tuple[str | None, tuple[str, ...]]] = {}
 _WORD_CACHE_MAX = 500_000
+_OOV_WORD_ID = (
+    0xF000_0000  # Sudachi gives out-of-vocabulary words the dictionary number 15 (ids from 0xF0000000)
+)
 
 
 def _word(m) -> tuple[str | None, tuple[str, ...]]:  # noqa: ANN001
@@ -253,10 +257,10 @@ def index_terms(text: str | None) -> tuple[str, list[str], list[str]]:
     cache = _WORD_CACHE
     for _, piece in chunks(value):
         for m in tokenizer.tokenize(piece):
-            if m.is_oov():
+            key = m.word_id()
+            if key >= _OOV_WORD_ID:  # an unknown word: its id names its category, not the word
                 norm, split = _word(m)
             else:
-                key = m.word_id()
                 hit = cache.get(key)
                 if hit is None:
                     if len(cache) > _WORD_CACHE_MAX:
@@ -289,3 +293,37 @@ _PUNCT = re.compile(
 
 def _runs(text: str) -> list[str]:
     return [r for r in _PUNCT.split(text) if r]
+
+
+# -- character bigrams as integers (the indexing path) -------------------------------------------------------------
+# A bigram "ab" is the integer ((ord(a) + 1) << 21) | ord(b), a lone character "a" is ord(a): code points fit in 21
+# bits, so the two never collide. Counting integers in numpy spares the worker one string and one dictionary entry
+# per bigram occurrence; ``bigram_text`` turns a key back into the string the index stores.
+_SHIFT = 21
+_LOW = (1 << _SHIFT) - 1
+_SEPARATOR = np.fromiter(
+    (bool(_PUNCT.fullmatch(chr(c))) if not 0xD800 <= c <= 0xDFFF else False for c in range(0x10000)),
+    dtype=bool,
+    count=0x10000,
+)
+
+
+def bigram_keys(folded_text: str) -> np.ndarray:
+    """The bigrams of ``bigrams(folded_text)`` as integer keys (same multiset, any order)."""
+    text = folded_text.translate(_LONG_VOWEL)
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    sep = np.zeros(len(cp), dtype=bool)
+    bmp = cp < 0x10000
+    sep[bmp] = _SEPARATOR[cp[bmp]]
+    keep = ~sep
+    pairs = keep[:-1] & keep[1:]
+    left_open = np.concatenate(([True], sep[:-1]))
+    right_open = np.concatenate((sep[1:], [True]))
+    singles = keep & left_open & right_open
+    return np.concatenate((((cp[:-1][pairs] + 1) << _SHIFT) | cp[1:][pairs], cp[singles]))
+
+
+def bigram_text(key: int) -> str:
+    return chr((key >> _SHIFT) - 1) + chr(key & _LOW) if key > _LOW else chr(key)

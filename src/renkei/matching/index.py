@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import bigrams, index_terms
+from .analysis import bigram_keys, bigram_text, index_terms
 from .bm25 import FieldBuilder, FieldIndex
 from .vectors import DIM, WordVectors, word_vectors
 
@@ -43,42 +43,43 @@ class IndexDoc:
     attrs: dict[str, Any] = field(default_factory=dict)  # filter attributes: region, organization, public …
 
 
-@dataclass(slots=True)
-class DocTerms:
-    """Term counts and lengths of one document's fields (counted where it was analyzed: in a worker process)."""
-
-    words: Counter
-    bigrams: Counter
-    kanji: Counter
-    lengths: tuple[int, int, int]
-
-
 def kanji_of(words: Iterable[str]) -> list[str]:
     return [ch for w in words for ch in w if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
 
 
-def doc_terms(title: str, text: str) -> DocTerms:
-    folded, words, parts = index_terms(f"{title}\n{text}" if title else text)
-    grams = bigrams(folded)
-    kanji = kanji_of(words)
-    return DocTerms(
-        Counter(words + parts),
-        Counter(grams),
-        Counter(kanji),
-        (len(words) + len(parts), len(grams), len(kanji)),
-    )
-
-
 def _shard(batch: Sequence[tuple[str, str]]) -> dict[str, tuple]:
     """Analyze a batch of (title, text) pairs into one shard per field (run in a worker process): the worker keeps
-    its own vocabulary, so what travels back is a few arrays and each distinct term once, not every posting."""
-    builders = {name: FieldBuilder() for name in FIELDS}
+    its own vocabulary, so what travels back is a few arrays and each distinct term once, not every posting.
+    Bigrams are counted as integers for the whole batch at once (``analysis.bigram_keys``)."""
+    words = FieldBuilder()
+    kanji = FieldBuilder()
+    gram_keys: list[np.ndarray] = []
     for title, text in batch:
-        terms = doc_terms(title, text)
-        builders["words"].add_counts(terms.words, terms.lengths[0])
-        builders["bigrams"].add_counts(terms.bigrams, terms.lengths[1])
-        builders["kanji"].add_counts(terms.kanji, terms.lengths[2])
-    return {name: builder.shard() for name, builder in builders.items()}
+        folded, terms, parts = index_terms(f"{title}\n{text}" if title else text)
+        words.add_counts(Counter(terms + parts), len(terms) + len(parts))
+        chars = kanji_of(terms)
+        kanji.add_counts(Counter(chars), len(chars))
+        gram_keys.append(bigram_keys(folded))
+    return {"words": words.shard(), "bigrams": _bigram_shard(gram_keys), "kanji": kanji.shard()}
+
+
+def _bigram_shard(keys: list[np.ndarray]) -> tuple:
+    """(vocabulary, term ids, counts, terms per document, lengths) of the bigram field, from integer keys."""
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    if not lengths.sum():
+        return [], np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(len(keys), np.int64), lengths
+    docs = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+    vocab, term = np.unique(np.concatenate(keys), return_inverse=True)
+    pairs, counts = np.unique(docs * len(vocab) + term, return_counts=True)
+    doc_of, term_of = np.divmod(pairs, len(vocab))
+    sizes = np.bincount(doc_of, minlength=len(keys))
+    return (
+        [bigram_text(int(k)) for k in vocab],
+        term_of.astype(np.int32),
+        counts.astype(np.float32),
+        sizes,
+        lengths,
+    )
 
 
 def iter_shards(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> Iterator[dict[str, tuple]]:
