@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from renkei.matching.analysis import analyze, fold
 from renkei.matching.bm25 import FieldIndex
 from renkei.matching.engine import top_documents
+from renkei.matching.similarity import term_cosine
 
 _SPLIT = re.compile(
     r"[\s、。，．・,.:;：；!?！？()（）「」『』【】\[\]{}<>＜＞\"'“”‘’/／|=＝+*＊#＃@＠&＆%％~〜\-]+"
@@ -80,16 +82,8 @@ BASELINES = (SubstringBaseline, BigramBM25, SudachiBM25)
 
 # -- similarity of two sentences (jsts) ---------------------------------------------------------------------------
 def _cosine(a: list[str], b: list[str], idf: dict[str, float] | None = None) -> float:
-    from collections import Counter
-
-    ca, cb = Counter(a), Counter(b)
-    if not ca or not cb:
-        return 0.0
-    w = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
-    dot = sum(ca[t] * cb[t] * w(t) ** 2 for t in ca.keys() & cb.keys())
-    na = sum((v * w(t)) ** 2 for t, v in ca.items()) ** 0.5
-    nb = sum((v * w(t)) ** 2 for t, v in cb.items()) ** 0.5
-    return dot / (na * nb) if na and nb else 0.0
+    """Cosine of two bags of terms, tf × idf (idf 1 for every term when none is given)."""
+    return term_cosine(Counter(a), Counter(b), idf or {}, 1.0)
 
 
 def substring_similarity(a: str, b: str) -> float:

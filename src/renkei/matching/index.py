@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,7 +28,6 @@ from .vectors import DIM, WordVectors, word_vectors
 
 FORMAT = "renkei-index/1"
 FIELDS = ("words", "bigrams", "kanji")
-_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Below this many documents one process analyzes everything (a pool costs more than it saves).
 PARALLEL_MIN_DOCS = 2_000
 

@@ -173,7 +173,7 @@ def match(
             verdict = evaluate(obj.eligibility, profile, today=today)
             if eligible_only and verdict.status == "not_eligible":
                 continue
-        doc = _doc_for(hit.kind, obj)
+        doc = D.to_document(hit.kind, obj)
         items.append(
             MatchItem(
                 key=hit.key,
@@ -221,10 +221,6 @@ def _load(hits) -> dict[str, Any]:  # noqa: ANN001
         for obj in qs.filter(pk__in=ids):
             out[f"{kind}:{obj.pk}"] = obj
     return out
-
-
-def _doc_for(kind: str, obj: Any):  # noqa: ANN202
-    return D.to_document(kind, obj)
 
 
 def _subtitle(kind: str, obj: Any) -> str:

@@ -20,7 +20,7 @@ from .vectors import DIM, word_vectors
 W_WORDS, W_BIGRAMS, W_VECTOR = 0.45, 0.2, 0.35
 
 
-def _cosine(a: Counter, b: Counter, idf: dict[str, float], default: float) -> float:
+def term_cosine(a: Counter, b: Counter, idf: dict[str, float], default: float) -> float:
     if not a or not b:
         return 0.0
     dot = sum(a[t] * b[t] * idf.get(t, default) ** 2 for t in a.keys() & b.keys())
@@ -66,10 +66,10 @@ class SimilarityModel:
 
     def similarity(self, a: str, b: str) -> float:
         aa, ab = analyze(a), analyze(b)
-        words = _cosine(
+        words = term_cosine(
             Counter(aa.words + aa.parts), Counter(ab.words + ab.parts), self.word_idf, self.default_idf
         )
-        grams = _cosine(
+        grams = term_cosine(
             Counter(bigrams(aa.text)), Counter(bigrams(ab.text)), self.bigram_idf, self.default_idf
         )
         va, vb = self._vector(aa.words), self._vector(ab.words)
