@@ -92,12 +92,6 @@ class WordVectors:
             return int(self._rows[i])
         return -1
 
-    def similarity(self, a: str, b: str) -> float:
-        ra, rb = self.row(a), self.row(b)
-        if ra < 0 or rb < 0:
-            return 0.0
-        return float(self.matrix[ra] @ self.matrix[rb])
-
 
 @lru_cache(maxsize=1)
 def word_vectors() -> WordVectors | None:
