@@ -156,7 +156,7 @@ def match(
     )
     hits = [h for h in result.hits if h.key not in set(exclude_keys)]
     hits = _drop_invisible_cases(hits, user)
-    objects = _load(hits)
+    objects = _load(hits, user)
     today = today or timezone.localdate()
     items: list[MatchItem] = []
     weights = {
@@ -204,7 +204,9 @@ def _drop_invisible_cases(hits, user):  # noqa: ANN001, ANN202
     return [h for h in hits if h.kind != "case" or int(h.key.split(":")[1]) in visible]
 
 
-def _load(hits) -> dict[str, Any]:  # noqa: ANN001
+def _load(hits, user) -> dict[str, Any]:  # noqa: ANN001
+    """The hits' objects. Catalog items are read through ``visible_to(user)`` again: the index's attributes decide
+    the ranking, the database has the last word on what is shown (an item unpublished since the build drops out)."""
     by_kind: dict[str, list[int]] = defaultdict(list)
     for h in hits:
         by_kind[h.kind].append(int(h.key.split(":")[1]))
@@ -218,6 +220,8 @@ def _load(hits) -> dict[str, Any]:  # noqa: ANN001
             qs = _MODELS.get(kind)
             if qs is None:
                 continue
+            if hasattr(qs, "visible_to"):
+                qs = qs.visible_to(user)
         for obj in qs.filter(pk__in=ids):
             out[f"{kind}:{obj.pk}"] = obj
     return out
