@@ -135,7 +135,7 @@ def test_integer_bigrams_are_the_same_multiset_as_string_bigrams(text):
 
 
 def test_a_parallel_build_answers_exactly_as_a_sequential_one(monkeypatch):
-    from renkei.matching import index as index_module
+    from renkei.matching import shards as shards_module
     from renkei.matching.engine import search
     from renkei.matching.index import IndexDoc, SearchIndex
 
@@ -147,7 +147,8 @@ def test_a_parallel_build_answers_exactly_as_a_sequential_one(monkeypatch):
         "ＩｏＴセンサーで設備の振動を監視し故障を予知する。",
     ]
     docs = [IndexDoc(f"d{i}", "seed", f"課題{i}", texts[i % len(texts)] * (1 + i % 3)) for i in range(60)]
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(shards_module, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(shards_module, "BATCH_MIN", 7)  # several shards, merged in the parent
     sequential = SearchIndex.build(docs, workers=1, semantic=False)
     parallel = SearchIndex.build(docs, workers=2, semantic=False)
     for query in ("樹脂の強度", "泡を撮影したい", "設備投資の補助金", "ＥＭＣ", "振動"):

@@ -178,6 +178,10 @@ class FieldBuilder:
             self._sizes, self._lengths = [self._flat[2]], [self._flat[4]]
         return self._flat
 
+    def flat(self) -> tuple[np.ndarray, ...]:
+        """(term ids, counts, terms per document, document offsets, lengths) of every added document."""
+        return self._flatten()
+
     @property
     def n_docs(self) -> int:
         return len(self._flatten()[2])
@@ -196,15 +200,51 @@ class FieldBuilder:
         if not vocab:
             empty = np.zeros(0, np.float32)
             return FieldIndex({}, np.zeros(1, dtype=np.int64), np.zeros(0, np.int32), empty, total, empty)
-        d = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-        order = np.argsort(ids, kind="stable")
-        t, d, tf = ids[order], d[order], tf[order]
-        del order
-        df = np.bincount(t, minlength=len(vocab)).astype(np.float32)
+        df_int = np.bincount(ids, minlength=len(vocab))
         ptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(df, out=ptr[1:])
+        np.cumsum(df_int, out=ptr[1:])
+        d, tf = _term_major(ids, tf, sizes, ptr)
+        df = df_int.astype(np.float32)
         avgdl = float(dl.mean()) if len(dl) and dl.mean() > 0 else 1.0
         idf = np.log1p((total - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = k1 * (1.0 - b + b * dl[d] / avgdl)
-        impacts = (idf[t] * tf * (k1 + 1.0) / (tf + norm)).astype(np.float32)
+        doc_norm = (k1 * (1.0 - b + b * dl / avgdl)).astype(np.float32)  # per document, gathered per posting
+        impacts = tf * np.float32(k1 + 1.0)
+        impacts /= tf + doc_norm[d]
+        impacts *= np.repeat(
+            idf, df_int
+        )  # postings are term-major: each term's idf repeated over its postings
         return FieldIndex(dict(vocab), ptr, d, impacts, total, idf)
+
+
+def _term_major(
+    ids: np.ndarray, tf: np.ndarray, sizes: np.ndarray, ptr: np.ndarray, chunk: int = 1 << 18
+) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, counts) of doc-major postings rearranged term-major (``ptr``: where each term's postings
+    start), documents ascending within a term.
+
+    A counting sort in pieces: each piece of about ``chunk`` postings (cut at document boundaries) is sorted by term
+    on its own — small sorts that stay in cache — and scattered to its terms' next free places. Pieces come in
+    document order, so every term's documents stay in order."""
+    n_docs = len(sizes)
+    docs_of = np.repeat(np.arange(n_docs, dtype=np.int32), sizes)
+    out_docs = np.empty(len(ids), dtype=np.int32)
+    out_tf = np.empty(len(ids), dtype=np.float32)
+    cursor = ptr[:-1].copy()
+    offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    cuts = np.unique(np.searchsorted(offsets, np.arange(0, len(ids), chunk), side="right") - 1)
+    bounds = [*offsets[cuts].tolist(), len(ids)]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if a == b:
+            continue
+        order = np.argsort(ids[a:b], kind="stable")
+        terms = ids[a:b][order]
+        run_starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+        run_sizes = np.diff(np.append(run_starts, len(terms)))
+        run_terms = terms[run_starts]
+        rank = np.arange(len(terms), dtype=np.int64) - np.repeat(run_starts, run_sizes)
+        dest = np.repeat(cursor[run_terms], run_sizes) + rank
+        out_docs[dest] = docs_of[a:b][order]
+        out_tf[dest] = tf[a:b][order]
+        cursor[run_terms] += run_sizes
+    return out_docs, out_tf

@@ -11,25 +11,21 @@ one directory, so a built index can be published as a version (``store``).
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .analysis import bigram_keys, bigram_text, index_terms
 from .bm25 import FieldBuilder, FieldIndex
+from .shards import iter_shards
 from .vectors import DIM, WordVectors, word_vectors
 
 FORMAT = "renkei-index/1"
 FIELDS = ("words", "bigrams", "kanji")
-# Below this many documents one process analyzes everything (a pool costs more than it saves).
-PARALLEL_MIN_DOCS = 2_000
 
 
 @dataclass(slots=True)
@@ -43,53 +39,6 @@ class IndexDoc:
 
 def kanji_of(words: Iterable[str]) -> list[str]:
     return [ch for w in words for ch in w if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
-
-
-def _shard(batch: Sequence[tuple[str, str]]) -> dict[str, tuple]:
-    """Analyze a batch of (title, text) pairs into one shard per field (run in a worker process): the worker keeps
-    its own vocabulary, so what travels back is a few arrays and each distinct term once, not every posting.
-    Bigrams are counted as integers for the whole batch at once (``analysis.bigram_keys``)."""
-    words = FieldBuilder()
-    kanji = FieldBuilder()
-    gram_keys: list[np.ndarray] = []
-    for title, text in batch:
-        folded, terms, parts = index_terms(f"{title}\n{text}" if title else text)
-        words.add_counts(Counter(terms + parts), len(terms) + len(parts))
-        chars = kanji_of(terms)
-        kanji.add_counts(Counter(chars), len(chars))
-        gram_keys.append(bigram_keys(folded))
-    return {"words": words.shard(), "bigrams": _bigram_shard(gram_keys), "kanji": kanji.shard()}
-
-
-def _bigram_shard(keys: list[np.ndarray]) -> tuple:
-    """(vocabulary, term ids, counts, terms per document, lengths) of the bigram field, from integer keys."""
-    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
-    if not lengths.sum():
-        return [], np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(len(keys), np.int64), lengths
-    docs = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-    vocab, term = np.unique(np.concatenate(keys), return_inverse=True)
-    pairs, counts = np.unique(docs * len(vocab) + term, return_counts=True)
-    doc_of, term_of = np.divmod(pairs, len(vocab))
-    sizes = np.bincount(doc_of, minlength=len(keys))
-    return (
-        [bigram_text(int(k)) for k in vocab],
-        term_of.astype(np.int32),
-        counts.astype(np.float32),
-        sizes,
-        lengths,
-    )
-
-
-def iter_shards(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> Iterator[dict[str, tuple]]:
-    """Shards of (title, text) pairs in order, analyzed in ``workers`` processes when there are enough pairs."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if workers <= 1 or len(pairs) < PARALLEL_MIN_DOCS:
-        yield _shard(pairs)
-        return
-    size = max(200, min(1000, len(pairs) // (workers * 8)))
-    batches = (pairs[i : i + size] for i in range(0, len(pairs), size))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_shard, batches)
 
 
 class SearchIndex:
@@ -133,14 +82,23 @@ class SearchIndex:
         started = time.perf_counter()
         n = len(docs)
         builders = {name: FieldBuilder() for name in FIELDS}
-        for shard in iter_shards([(d.title, d.text) for d in docs], workers):
-            for name, arrays in shard.items():
-                builders[name].add_shard(*arrays)
-        fields = {name: builder.finish(n_docs=n) for name, builder in builders.items()}
-        vectors = word_vectors() if semantic else None
+        with ThreadPoolExecutor(max_workers=1) as loader:  # the vectors load while the workers analyze
+            loading = loader.submit(word_vectors) if semantic else None
+            for shard in iter_shards([(d.title, d.text) for d in docs], workers):
+                for name, arrays in shard.items():
+                    builders[name].add_shard(*arrays)
+            vectors = loading.result() if loading is not None else None
         docvecs = mean = None
-        if vectors is not None:
-            docvecs, mean = _document_vectors(builders["words"], fields["words"], vectors)
+        # The fields are finished side by side (numpy sorts and gathers release the GIL); the words field first,
+        # in this thread, because the document vectors need its idf.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = {
+                name: pool.submit(builders[name].finish, n_docs=n) for name in FIELDS if name != "words"
+            }
+            fields = {"words": builders["words"].finish(n_docs=n)}
+            if vectors is not None:
+                docvecs, mean = _document_vectors(builders["words"], fields["words"], vectors)
+            fields.update((name, future.result()) for name, future in pending.items())
         del builders
         kind_names = sorted({d.kind for d in docs})
         kind_no = {k: i for i, k in enumerate(kind_names)}
@@ -249,23 +207,26 @@ def _document_vectors(
     builder: FieldBuilder, words: FieldIndex, vectors: WordVectors
 ) -> tuple[np.ndarray, np.ndarray]:
     """One unit row per document: the tf·idf-weighted mean of its words' vectors, centred on the corpus mean.
-    Each distinct term is hashed once (the slow part); documents are then a gather and a weighted sum each."""
+    Each distinct term is hashed once (the slow part); the weights of every posting are computed in one pass, so a
+    document is then one gather and one matrix-vector product."""
     terms = sorted(builder.vocab, key=builder.vocab.__getitem__)
     rows = np.fromiter((vectors.row(t) for t in terms), dtype=np.int64, count=len(terms))
-    n = builder.n_docs
+    ids, tf, sizes, offsets, _ = builder.flat()
+    n = len(sizes)
     matrix = np.zeros((n, DIM), dtype=np.float32)
-    table = vectors.matrix
-    idf = words.idf
-    for i in range(n):
-        ids, tf = builder.doc_terms(i)
-        if not len(ids):
-            continue
-        r = rows[ids]
-        keep = r >= 0
-        if not keep.any():
-            continue
-        w = tf[keep] * idf[ids[keep]]
-        matrix[i] = (w @ table[r[keep]]) / w.sum()
+    if n and len(ids):
+        posting_rows = rows[ids]
+        weights = np.where(posting_rows >= 0, tf * words.idf[ids], 0.0).astype(np.float32)
+        posting_rows = np.maximum(posting_rows, 0)
+        totals = np.zeros(n, dtype=np.float64)
+        present = sizes > 0
+        totals[present] = np.add.reduceat(weights, offsets[:-1][present])
+        table = vectors.matrix
+        bounds = offsets.tolist()
+        for i in np.flatnonzero(totals > 0).tolist():
+            a, b = bounds[i], bounds[i + 1]
+            matrix[i] = weights[a:b] @ table[posting_rows[a:b]]
+        matrix /= np.maximum(totals, 1e-12)[:, None].astype(np.float32)
     mean = matrix.mean(axis=0) if n else np.zeros(DIM, dtype=np.float32)
     matrix -= mean
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)

@@ -1,0 +1,88 @@
+"""The bulk indexing path (``shards.analyze_batch``) gives every document the same terms as the plain analysis."""
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from renkei.matching import shards
+from renkei.matching.analysis import bigrams, index_terms
+from renkei.matching.index import kanji_of
+
+TEXTS = [
+    "射出成形した樹脂部品の引張強度を評価する。",
+    "ＩｏＴセンサーで設備の振動を監視し、故障を予知したい。",
+    "経済産業省 METI の https://www.meti.go.jp/ を参照。meti は略称。",  # unknown words, in a URL and outside
+    "ﾃｽﾄﾓｼﾞﾓｼﾞ ぴょぴょぴょ ｘｙｚ 12345 ＡＢＣ",
+    "",
+    "   ",
+    "人工知能" * 5,
+    "あ" * 30_000,  # over Sudachi's input limit once encoded: cut into pieces
+]
+
+
+def reference(title: str, text: str) -> dict[str, tuple[Counter, int]]:
+    folded, terms, parts = index_terms(f"{title}\n{text}" if title else text)
+    chars = kanji_of(terms)
+    grams = bigrams(folded)
+    return {
+        "words": (Counter(terms + parts), len(terms) + len(parts)),
+        "kanji": (Counter(chars), len(chars)),
+        "bigrams": (Counter(grams), len(grams)),
+    }
+
+
+def per_document(shard: dict[str, tuple]) -> list[dict[str, tuple[Counter, int]]]:
+    out: list[dict[str, tuple[Counter, int]]] = []
+    for name, (vocab, ids, counts, sizes, lengths) in shard.items():
+        offset = 0
+        for doc, size in enumerate(sizes.tolist()):
+            terms = Counter({vocab[ids[j]]: int(counts[j]) for j in range(offset, offset + size)})
+            offset += size
+            if len(out) <= doc:
+                out.append({})
+            out[doc][name] = (terms, int(lengths[doc]))
+    return out
+
+
+def test_a_batch_gives_each_document_the_terms_of_the_plain_analysis():
+    pairs = [("タイトル" if i % 2 else "", t) for i, t in enumerate(TEXTS)]
+    got = per_document(shards.analyze_batch(pairs))
+    assert len(got) == len(pairs)
+    for (title, text), doc in zip(pairs, got, strict=True):
+        assert doc == reference(title, text), text[:20]
+    assert got[2]["words"][0]["meti"] >= 1  # the unknown word counted where it is a noun
+
+
+def test_a_second_batch_in_the_same_process_reuses_the_lexicon_and_agrees():
+    first = per_document(shards.analyze_batch([("", TEXTS[0]), ("", TEXTS[2])]))
+    again = per_document(shards.analyze_batch([("", TEXTS[2]), ("", TEXTS[0])]))
+    assert first == again[::-1]
+
+
+def test_an_empty_batch_is_an_empty_shard():
+    shard = shards.analyze_batch([])
+    assert set(shard) == {"words", "bigrams", "kanji"}
+    for vocab, ids, _, sizes, lengths in shard.values():
+        assert vocab == [] and len(ids) == len(sizes) == len(lengths) == 0
+
+
+def test_a_batch_too_large_to_pack_is_refused_not_miscounted():
+    import numpy as np
+
+    with pytest.raises(ValueError, match="too large"):
+        shards.count_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), 1 << 40, str, 32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("樹脂成形強度評価センサー振動ＩｏＴabc 123。、ーぴょ")), max_size=60),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_batch_agrees_with_the_plain_analysis(texts):
+    got = per_document(shards.analyze_batch([("", t) for t in texts]))
+    assert got == [reference("", t) for t in texts]
