@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from renkei.matching.analysis import MAX_CHUNK_BYTES, analyze, bigrams, chunks, fold, index_terms
+from renkei.matching.analysis import MAX_CHUNK_BYTES, analyze, bigrams, chunks, fold
 from renkei.matching.engine import parse_query
 from renkei.matching.synonyms import parse, synonyms
 
@@ -58,15 +58,6 @@ def test_token_offsets_point_into_the_folded_text():
     a = analyze("ＰＩＤ制御の調整")
     for t in a.tokens:
         assert a.text[t.start : t.end] == t.surface
-
-
-def test_index_terms_agree_with_analyze():
-    text = "物流倉庫のピッキングロボットが、つかんだ箱を落とす。人工知能で3Dプリンタを制御したい"
-    folded, terms, parts = index_terms(text)
-    a = analyze(text)
-    assert folded == a.text
-    assert terms == a.words
-    assert parts == a.parts
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u3000\n\t", None, "。、！？"])

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from renkei.matching import shards
-from renkei.matching.analysis import bigrams, index_terms
+from renkei.matching.analysis import analyze, bigrams
 from renkei.matching.index import kanji_of
 
 TEXTS = [
@@ -23,7 +23,8 @@ TEXTS = [
 
 
 def reference(title: str, text: str) -> dict[str, tuple[Counter, int]]:
-    folded, terms, parts = index_terms(f"{title}\n{text}" if title else text)
+    a = analyze(f"{title}\n{text}" if title else text)
+    folded, terms, parts = a.text, a.words, a.parts
     chars = kanji_of(terms)
     grams = bigrams(folded)
     return {
@@ -78,7 +79,9 @@ def test_a_batch_too_large_to_pack_is_refused_not_miscounted():
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.text(alphabet=st.sampled_from(list("樹脂成形強度評価センサー振動ＩｏＴabc 123。、ーぴょ")), max_size=60),
+        st.text(
+            alphabet=st.sampled_from(list("樹脂成形強度評価センサー振動ＩｏＴabc 123。、ーぴょ")), max_size=60
+        ),
         min_size=1,
         max_size=6,
     )

@@ -236,16 +236,14 @@ def analyze(text: str | None, *, folded: bool = False) -> Analysis:
     return Analysis(value, tuple(out))
 
 
-# word id → (norm or None when dropped, useful A-mode parts); dictionary words repeat (Zipf), so the indexing path
-# asks Sudachi for a word's normalized form and split once per process, not once per occurrence.
-_WORD_CACHE: dict[int, tuple[str | None, tuple[str, ...]]] = {}
-_WORD_CACHE_MAX = 500_000
 _OOV_WORD_ID = (
     0xF000_0000  # Sudachi gives out-of-vocabulary words the dictionary number 15 (ids from 0xF0000000)
 )
 
 
 def _word(m) -> tuple[str | None, tuple[str, ...]]:  # noqa: ANN001
+    """(normalized form, or None when the word is dropped; its useful A-mode parts) — the indexing path's view
+    of one morpheme (``shards.Lexicon`` asks once per dictionary word)."""
     if not _pos_keeps(m):
         return None, ()
     norm = m.normalized_form().casefold()
@@ -257,34 +255,6 @@ def _word(m) -> tuple[str | None, tuple[str, ...]]:  # noqa: ANN001
         if len(split) > 1:
             parts = tuple(p for p in (x.normalized_form().casefold() for x in split) if _useful_part(p))
     return norm, parts
-
-
-def index_terms(text: str | None) -> tuple[str, list[str], list[str]]:
-    """(folded text, words, useful parts) — what ``analyze`` gives, without building tokens (the indexing path)."""
-    value = fold(text)
-    words: list[str] = []
-    parts: list[str] = []
-    if not value:
-        return value, words, parts
-    tokenizer = _tokenizer()
-    cache = _WORD_CACHE
-    for _, piece in chunks(value):
-        for m in tokenizer.tokenize(piece):
-            key = m.word_id()
-            if key >= _OOV_WORD_ID:  # an unknown word: its id names its category, not the word
-                norm, split = _word(m)
-            else:
-                hit = cache.get(key)
-                if hit is None:
-                    if len(cache) > _WORD_CACHE_MAX:
-                        cache.clear()
-                    hit = cache[key] = _word(m)
-                norm, split = hit
-            if norm is not None:
-                words.append(norm)
-                if split:
-                    parts.extend(split)
-    return value, words, parts
 
 
 def bigrams(folded_text: str) -> list[str]:

@@ -10,7 +10,7 @@ A shard holds, per field, (vocabulary, term ids, counts, terms per document, len
 ``FieldBuilder.add_shard`` takes — with only the terms the batch uses, so what travels back to the parent is a few
 arrays and each distinct term once.
 
-The result is the same multiset of terms per document as ``analysis.index_terms`` (a test holds them together).
+The result is the same multiset of terms per document as ``analysis.analyze`` (a test holds them together).
 """
 
 from __future__ import annotations
