@@ -89,3 +89,38 @@ def test_a_batch_too_large_to_pack_is_refused_not_miscounted():
 def test_any_batch_agrees_with_the_plain_analysis(texts):
     got = per_document(shards.analyze_batch([("", t) for t in texts]))
     assert got == [reference("", t) for t in texts]
+
+
+def test_postings_are_term_major_with_documents_ascending_and_match_a_plain_count():
+    """The counting sort in ``FieldBuilder.finish`` (pieces of a few postings here) against a dictionary count; the
+    engine's coverage looks documents up in a posting list by binary search, so their order matters."""
+    import math
+    import random
+
+    from renkei.matching import bm25
+
+    rng = random.Random(3)
+    vocab = [f"t{i}" for i in range(40)]
+    documents = [
+        [rng.choice(vocab[: rng.randint(1, 40)]) for _ in range(rng.randint(0, 30))] for _ in range(300)
+    ]
+    builder = bm25.FieldBuilder()
+    for terms in documents:
+        builder.add(terms)
+    original = bm25._term_major
+    try:
+        bm25._term_major = lambda *a: original(*a, chunk=37)  # many pieces, cut at document boundaries
+        index = builder.finish()
+    finally:
+        bm25._term_major = original
+    avgdl = sum(map(len, documents)) / len(documents)
+    for term in vocab:
+        docs, impacts = index.postings(term)
+        expected = [i for i, terms in enumerate(documents) if term in terms]
+        assert docs.tolist() == expected
+        df = len(expected)
+        idf = math.log1p((len(documents) - df + 0.5) / (df + 0.5))
+        for doc, impact in zip(docs.tolist(), impacts.tolist(), strict=True):
+            tf = documents[doc].count(term)
+            norm = 1.2 * (1 - 0.75 + 0.75 * len(documents[doc]) / avgdl)
+            assert math.isclose(impact, idf * tf * 2.2 / (tf + norm), rel_tol=1e-5)
