@@ -25,6 +25,8 @@
 #                                 (default here 1000000: every fuzzed request comes from 127.0.0.1, and the
 #                                 ordinary limit of 5 would turn the run into 429s; the limit itself is tested
 #                                 in tests/test_api_public_consultations.py)
+#   RENKEI_PUBLIC_SEARCH_PER_MINUTE searches without a login per address and minute, likewise (default here 0 =
+#                                 no limit; tested in tests/test_throttle.py)
 #   VENV                          virtual environment (default .venv)
 # Exit status: schemathesis's (0 = every check passed), or 2 when the server could not be set up.
 set -euo pipefail
@@ -97,6 +99,7 @@ else
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/renkei-schemathesis.XXXXXX")"
     export RENKEI_DATA_DIR="$WORK/data"
     export RENKEI_PUBLIC_INTAKE_PER_HOUR="${RENKEI_PUBLIC_INTAKE_PER_HOUR:-1000000}"
+    export RENKEI_PUBLIC_SEARCH_PER_MINUTE="${RENKEI_PUBLIC_SEARCH_PER_MINUTE:-0}"
     PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     BASE="http://127.0.0.1:$PORT"
     log "loading the demo network into $RENKEI_DATA_DIR"

@@ -20,6 +20,14 @@ def _index_updates_manual(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Public-search counts live in the process's cache: each test starts with none (every test client is 127.0.0.1)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """PBKDF2 costs ~0.3 s per user; tests don't need it to be slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -156,6 +156,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The public consultation form: submissions per client address per hour.
 RENKEI_PUBLIC_INTAKE_PER_HOUR = int(os.environ.get("RENKEI_PUBLIC_INTAKE_PER_HOUR", "5"))
+# The public search (web and API) without a login: searches per client address per minute (0 = no limit).
+RENKEI_PUBLIC_SEARCH_PER_MINUTE = int(os.environ.get("RENKEI_PUBLIC_SEARCH_PER_MINUTE", "60"))
 # Business days for SLA clocks: 土日・祝日 and this year-end closure are closed ("" = none); more in CalendarDay.
 RENKEI_YEAR_END_CLOSURE = os.environ.get("RENKEI_YEAR_END_CLOSURE", "12-29/01-03")
 # Links in e-mails point here.

@@ -12,6 +12,7 @@ from ninja import Path, Query, Router, Status
 
 from renkei.core.api import MAX_ID, Problem, paginate
 from renkei.core.errors import NotFound
+from renkei.core.throttle import client_ip
 from renkei.network.models import Organization
 from renkei.network.selectors import staff_context
 
@@ -107,9 +108,7 @@ def _case_out(request: HttpRequest, case: Case) -> dict:
     ),
 )
 def submit_consultation(request: HttpRequest, payload: PublicConsultationIn):
-    case = case_create_public(
-        data=payload.model_dump(mode="json"), client_ip=request.META.get("REMOTE_ADDR", "")
-    )
+    case = case_create_public(data=payload.model_dump(mode="json"), client_ip=client_ip(request))
     return Status(
         201,
         {

@@ -20,6 +20,7 @@ from renkei.catalog.api import OPTIONAL_AUTH, profile_from
 from renkei.catalog.schemas import request_user
 from renkei.core.api import MAX_ID, Problem
 from renkei.core.errors import FieldError, ValidationFailed
+from renkei.core.throttle import check_public_search, client_ip
 from renkei.network.models import Region
 
 from .cases import case_matches as matches_for_case
@@ -54,7 +55,7 @@ def _region_id(key: str) -> int:
 
 @router.get(
     "/search",
-    response={200: SearchOut, 404: Problem, 422: Problem},
+    response={200: SearchOut, 404: Problem, 422: Problem, 429: Problem},
     openapi_extra=OPTIONAL_AUTH,
     summary="まとめて探す（研究シーズ・研究者・機器・依頼試験・支援施策・機関）",
     description=(
@@ -62,11 +63,13 @@ def _region_id(key: str) -> int:
         "理由（一致した語・同義語・意味の近い語・本文の抜粋）を添えて返します。ログイン不要で、公開の項目を"
         "返します（職員には所属機関の非公開の項目と、見る権限のある過去の相談も）。企業の属性（規模・従業員数・"
         "資本金・業種・所在地・設立年）を指定すると、支援施策ごとに対象かどうかを判定します。q が空・"
-        f"{MAX_QUERY_CHARS:,}文字を超える・未知の種類は 422 です。"
+        f"{MAX_QUERY_CHARS:,}文字を超える・未知の種類は 422 です。ログインせずに同じ接続元から1分間に"
+        "多数（既定 60 回）検索すると 429 です。"
     ),
 )
 def search(request: HttpRequest, query: Query[SearchQuery]):
     user = request_user(request)
+    check_public_search(user, client_ip(request))
     profile = profile_from(user, query.model_dump(mode="json"))
     response = match(
         user=user,

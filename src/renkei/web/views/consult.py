@@ -6,7 +6,6 @@ it can be copied. The receipt number is kept in the session (never in the URL) f
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -14,18 +13,9 @@ from django.views.decorators.http import require_http_methods
 from renkei.cases.forms import PublicConsultForm
 from renkei.cases.services import case_create_public
 from renkei.core.errors import ApplicationError, RateLimited
+from renkei.core.throttle import client_ip
 
 SESSION_KEY = "renkei_consult_receipt"
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR; the first X-Forwarded-For address only when the deployment says its proxy sets it."""
-    if getattr(settings, "RENKEI_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _apply_errors(form: PublicConsultForm, exc: ApplicationError) -> None:
