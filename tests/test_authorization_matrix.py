@@ -8,7 +8,9 @@ docs/decisions/0004-company-visibility.md and network/policies.py:
 - it is edited by the owner's writers (secretariat / coordinator / member), and for consented companies by the
   secretariat and coordinators of non-financial bodies of the region; viewers never edit;
 - whatever a caller may not see answers 404 (never 403); a caller without credentials gets 401;
-- staff of a region are listed to the staff of that region; the region's secretariat registers and changes them.
+- staff of a region are listed to the staff of that region; the region's secretariat registers and changes them;
+- a company login (企業ログイン, docs/decisions/0016-company-logins.md) is no staff: it is refused everything a
+  logged-in user without a membership is refused, its own company included.
 
 Allowed cells are checked as strictly as denied ones, so the matrix cannot pass by denying everything.
 """
@@ -21,7 +23,7 @@ import pytest
 from django.test import Client
 
 from renkei.api.services import token_create
-from renkei.companies.models import Company
+from renkei.companies.models import Company, CompanyAccount
 from renkei.network.choices import StaffRole
 from renkei.network.models import Membership
 
@@ -33,7 +35,13 @@ STAFF = "/api/v1/staff"
 ROLES = [StaffRole.SECRETARIAT, StaffRole.COORDINATOR, StaffRole.MEMBER, StaffRole.VIEWER]
 # The caller's body: the prefecture's office (not a bank) or bank B (a financial institution), both in Chiba.
 HOME_ORGS = {"pref": "chiba_pref", "bank_b": "chiba_bank_b"}
-ACTORS = [f"{org}:{role}" for org in HOME_ORGS for role in ROLES] + ["nomember", "superuser", "anonymous"]
+ACTORS = [f"{org}:{role}" for org in HOME_ORGS for role in ROLES] + [
+    "nomember",
+    "company",
+    "superuser",
+    "anonymous",
+]
+OUTSIDERS = {"nomember", "company"}  # logged in, but staff of no body
 
 # name → (owner organization, consent to share within the region)
 COMPANY_SPECS = {
@@ -51,6 +59,7 @@ VISIBLE = {
     "pref": {"pref_own", "bank_a_shared", "lab_shared"},
     "bank_b": {"bank_b_own"},
     "nomember": set(),
+    "company": set(),
     "superuser": ALL,
 }
 EDITABLE = {
@@ -63,6 +72,7 @@ EDITABLE = {
     "bank_b:member": {"bank_b_own"},
     "bank_b:viewer": set(),
     "nomember": set(),
+    "company": set(),
     "superuser": ALL,
 }
 MAY_CREATE_COMPANY = {f"{org}:{role}" for org in HOME_ORGS for role in ROLES if role != StaffRole.VIEWER}
@@ -103,6 +113,10 @@ def as_actor(orgs, make_staff, superuser):
             return Client()
         if actor == "nomember":
             user = UserFactory(username="outsider")
+        elif actor == "company":  # the login of a company the prefecture's office registered and shares
+            user = UserFactory(username="company@example.jp")
+            own = CompanyFactory(owner_organization=orgs["chiba_pref"], name="企業ログインの自社")
+            CompanyAccount.objects.create(user=user, company=own)
         elif actor == "superuser":
             user = superuser
         else:
@@ -224,7 +238,7 @@ def test_staff_list(world, as_actor, actor):
         return
     assert response.status_code == 200
     usernames = {item["user"]["username"] for item in response.json()["items"]}
-    if actor == "nomember":
+    if actor in OUTSIDERS:
         assert usernames == set()
     elif actor == "superuser":
         assert {"lab_staff", "yamagata_staff"} <= usernames
@@ -278,7 +292,7 @@ def test_staff_patch(world, as_actor, actor):
         expected = {"lab_staff": 401, "yamagata_staff": 401}
     elif actor == "superuser":
         expected = {"lab_staff": 200, "yamagata_staff": 200}
-    elif actor == "nomember":
+    elif actor in OUTSIDERS:
         expected = {"lab_staff": 404, "yamagata_staff": 404}
     else:
         expected = {"lab_staff": 200 if actor in STAFF_MANAGERS else 403, "yamagata_staff": 404}
@@ -301,7 +315,7 @@ def test_staff_patch_into_another_region(world, as_actor, actor):
         return
     if actor == "anonymous":
         assert_problem(response, 401)
-    elif actor == "nomember":
+    elif actor in OUTSIDERS:
         assert_problem(response, 404)
     elif actor in STAFF_MANAGERS:
         assert_problem(response, 422)

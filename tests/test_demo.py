@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from stdnum.jp import cn
 
+from renkei.companies.accounts import own_company
 from renkei.companies.models import Company, Contact
-from renkei.companies.services import validator
+from renkei.companies.services import can_edit_company, validator
 from renkei.core.models import IndustryClass, Municipality
 from renkei.core.text import nfkc
 from renkei.demo.companies import (
@@ -22,6 +23,7 @@ from renkei.demo.companies import (
 from renkei.demo.loader import load_demo, read_data
 from renkei.network.definition import network_definition_load
 from renkei.network.models import Category, Membership, Organization, PartnerNetwork, TargetField
+from renkei.network.selectors import staff_context
 
 CHIBA_BODIES = {
     "千葉県",
@@ -252,6 +254,19 @@ def test_load_demo_creates_users_companies_and_is_idempotent(db):
     )
     assert Membership.objects.get(user__username="chiba-bank").organization.kind == "finance"
     assert users.get(username="yamagata-center").last_name  # Japanese names are set
+    # the company login: no membership, a fictitious Chiba manufacturer with the figures a verdict needs
+    company_login = users.get(username="chiba-company")
+    assert company_login.check_password("renkei-demo")
+    assert not Membership.objects.filter(user=company_login).exists()
+    own = own_company(company_login)
+    assert own is not None and own.is_fictitious and own.region.slug == "chiba"
+    assert own.name == nfkc("合資会社晴海製作所（架空）") and own.jsic_id[:2] == "24"  # 製造業
+    assert None not in (own.employees, own.capital, own.municipality_id)
+    secretariat = users.get(username="chiba-secretariat")  # who issues its logins on the company page
+    assert can_edit_company(
+        staff_context(secretariat), Company.objects.visible_to(secretariat).get(pk=own.pk)
+    )
+    assert any(line.startswith("chiba-company — 架空企業") for line in summary["logins"])
 
     companies = Company.objects.filter(is_fictitious=True)
     assert companies.filter(region__slug="chiba").count() == 300

@@ -1,4 +1,5 @@
-"""The ``renkei`` command: serve, demo, migrate, createadmin, import, export, sla, worker, bench, match, index.
+"""The ``renkei`` command: serve, demo, migrate, createadmin, company-login, import, export, sla, worker, bench, match,
+index.
 
 Help is Japanese; with LANG=en* (or RENKEI_LANG=en) it is English.
 """
@@ -27,6 +28,9 @@ MESSAGES = {
         "username": "ユーザー名",
         "email": "メールアドレス",
         "password": "パスワード（省略時は対話的に入力、または環境変数 RENKEI_ADMIN_PASSWORD）",
+        "company_login": "企業ログイン（企業の利用者）を作成し、初期パスワードを一度だけ表示します",
+        "company_id": "企業の ID（企業のページの URL /companies/ID/ の数字）",
+        "login_email": "ログインに使うメールアドレス（ユーザー名になります）",
         "import": "CSV（UTF-8 / Shift_JIS）または Excel（.xlsx）から取り込みます",
         "import_what": (
             "取り込む対象（case-settings は renkei-cases/1 形式の JSON、kaken は KAKEN の CSV、jgrants は jGrants の JSON、"
@@ -85,6 +89,9 @@ MESSAGES = {
         "username": "User name",
         "email": "E-mail address",
         "password": "Password (prompted if omitted, or $RENKEI_ADMIN_PASSWORD)",
+        "company_login": "Create a company login (a user acting for one company); prints its initial password once",
+        "company_id": "Company id (the number in the company page's URL /companies/ID/)",
+        "login_email": "E-mail address to log in with (it becomes the user name)",
         "import": "Import from CSV (UTF-8 / Shift_JIS) or Excel (.xlsx)",
         "import_what": (
             "What to import (case-settings: renkei-cases/1 JSON; kaken: the KAKEN CSV export; jgrants: jGrants JSON;"
@@ -175,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", default="", help=t["email"])
     p.add_argument("--password", default=None, help=t["password"])
 
+    p = sub.add_parser("company-login", help=t["company_login"], description=t["company_login"])
+    p.add_argument("company_id", metavar="COMPANY_ID", help=t["company_id"])
+    p.add_argument("email", metavar="EMAIL", help=t["login_email"])
+
     p = sub.add_parser("import", help=t["import"], description=t["import"])
     p.add_argument("what", choices=IMPORT_WHAT, help=t["import_what"])
     p.add_argument("file", help=t["file"])
@@ -257,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_django()
     from renkei import commands  # noqa: PLC0415 - needs Django set up
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         return handler(args) or 0
     except KeyboardInterrupt:

@@ -18,9 +18,11 @@ from renkei.bench.imports import run_import_bench
 from renkei.cases.commands import cmd_sla, cmd_worker  # noqa: F401 - handlers are found by name
 from renkei.catalog.commands import IMPORT_KINDS as CATALOG_IMPORT_KINDS
 from renkei.catalog.commands import cmd_import_catalog
+from renkei.companies.accounts import create_company_login
 from renkei.companies.exporting import export_companies
 from renkei.companies.importing import import_companies
 from renkei.core.errors import ApplicationError, CommandError
+from renkei.core.text import nfkc
 from renkei.demo.loader import load_demo
 from renkei.network.exporting import export_organizations
 from renkei.network.importing import import_organizations
@@ -70,6 +72,21 @@ def cmd_createadmin(args) -> int:
         raise CommandError(" ".join(exc.messages)) from None
     User.objects.create_superuser(username=args.username, email=args.email, password=password)
     print(f"管理者 {args.username} を作成しました。")
+    return 0
+
+
+def cmd_company_login(args) -> int:
+    """A company login issued by the system (the command line has full rights, like the admin)."""
+    company_id = nfkc(args.company_id)
+    if not (company_id.isascii() and company_id.isdigit()):
+        raise CommandError(f"企業の ID は数字で指定してください（指定: {args.company_id}）。")
+    try:
+        user, password = create_company_login(actor=None, company_id=int(company_id), email=args.email)
+    except ApplicationError as exc:
+        raise CommandError(exc.message) from None
+    print(
+        f"企業ログインを作成しました: {user.email}（初期パスワード: {password}）。初回ログイン後に変更してください。"
+    )
     return 0
 
 

@@ -6,8 +6,8 @@
 * ``POST /catalog/{kind}`` and ``PATCH /catalog/{kind}/{id}`` — staff, through ``services`` (403/404/422 as they
   decide). Each kind has its own typed routes (generated below from ``schemas.KIND_SCHEMAS``), so the OpenAPI
   schema says exactly what each kind takes and returns.
-* ``POST /programs/{id}/eligibility`` — no login needed: a typed company profile (or a company the caller may see)
-  → the verdict of ``eligibility.evaluate``.
+* ``POST /programs/{id}/eligibility`` — no login needed: a typed company profile (or a company the caller may see;
+  for a company login with nothing typed, its own company) → the verdict of ``eligibility.evaluate``.
 
 Authentication is optional on this router: the API mounts it with a token, the session or else a visitor
 (``AnonymousUser``), so a script with a token reads what its user may read. Public routes say so in the OpenAPI schema
@@ -27,6 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Path, Query, Router, Status
 from ninja.errors import AuthenticationError
 
+from renkei.companies.accounts import own_company
+from renkei.companies.models import Company
 from renkei.companies.selectors import company_detail
 from renkei.core.api import MAX_ID, Problem, paginate
 from renkei.core.errors import FieldError, NotFound, ValidationFailed
@@ -88,9 +90,10 @@ PROFILE_INPUT_KEYS = {
 _API_FIELD = {v: k for k, v in PROFILE_INPUT_KEYS.items()}
 
 
-def profile_from(user: Any, values: dict[str, Any]) -> CompanyProfile | None:
+def profile_from(user: Any, values: dict[str, Any], *, own: Company | None = None) -> CompanyProfile | None:
     """The profile given by ``values`` (API field names; blanks ignored), or by ``company_id`` (a company the user may
-    see, with at most ``stage`` beside it); None when nothing is given. Bad input → ValidationFailed per field."""
+    see, with at most ``stage`` beside it), or else by ``own`` (a company login's own company); None when nothing is
+    given. Bad input → ValidationFailed per field."""
     given = {k: v for k, v in values.items() if k in PROFILE_INPUT_KEYS and v not in (None, "")}
     company_id = values.get("company_id")
     if company_id:
@@ -100,6 +103,8 @@ def profile_from(user: Any, values: dict[str, Any]) -> CompanyProfile | None:
             raise ValidationFailed.from_errors([FieldError("company_id", message)])
         company = company_detail(user=user, company_id=company_id)
         return CompanyProfile.from_company(company, stage=given.get("stage"))
+    if own is not None and not set(given) - {"stage"}:
+        return CompanyProfile.from_company(own, stage=given.get("stage"))
     if not given:
         return None
     profile, errors = CompanyProfile.from_input(
@@ -241,6 +246,7 @@ def unknown_kind_item(request: HttpRequest, kind: str, item_id: str):
         "企業の規模・従業員数・資本金・業種・所在地・設立年・事業段階を入力すると、施策の対象要件ごとの判定と"
         "結論（対象・対象外・あと少しで対象・情報が不足）を返します。全角数字や「300人」「3億円」「令和元年」"
         "「千葉県」「製造業」も受け付けます。ログイン中の職員は company_id で閲覧できる企業を指定できます。"
+        "企業ログインの利用者は、企業の属性を指定しなければ自社の登録情報で判定します。"
         "何も記録しません。見る権限のない施策は 404 です。"
     ),
 )
@@ -248,6 +254,6 @@ def unknown_kind_item(request: HttpRequest, kind: str, item_id: str):
 def program_eligibility(request: HttpRequest, program_id: PathId, payload: ProfileIn):
     user = request_user(request)
     program = item_detail(KIND_PROGRAMS, program_id, user)
-    profile = profile_from(user, payload.model_dump(mode="json")) or CompanyProfile()
+    profile = profile_from(user, payload.model_dump(mode="json"), own=own_company(user)) or CompanyProfile()
     verdict = evaluate(program.eligibility, profile, today=timezone.localdate())
     return {"program": program, "profile": profile, "verdict": verdict.to_dict()}

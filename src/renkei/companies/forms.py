@@ -169,3 +169,18 @@ class CompanyImportForm(forms.Form):
     def __init__(self, *args: Any, owner_choices: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["owner_organization"].choices = owner_choices
+
+
+class CompanyLoginForm(forms.Form):
+    """Issue a company login (企業ログイン): the address only; ``accounts.create_company_login`` checks it."""
+
+    email = _text(
+        "メールアドレス",
+        "企業の担当者のメールアドレス。ログインのユーザー名になります（全角で入力しても構いません）。",
+        required="required",
+        inputmode="email",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "login_%s")
+        super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -128,3 +129,29 @@ class Contact(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CompanyAccount(TimeStampedModel):
+    """A company's own login (企業ログイン): a user who acts as that company, never as staff.
+
+    It lets the company use the public pages with its registered figures (the eligibility check); it grants no view
+    of the company ledger, cases or any other company (docs/decisions/0016-company-logins.md).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="利用者",
+        on_delete=models.CASCADE,
+        related_name="company_account",
+    )
+    company = models.ForeignKey(
+        Company, verbose_name="企業", on_delete=models.CASCADE, related_name="accounts"
+    )
+    is_active = models.BooleanField("有効", default=True)
+
+    class Meta:
+        ordering = ["company_id", "created_at", "id"]
+        verbose_name = verbose_name_plural = "企業ログイン"
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.company}"

@@ -4,7 +4,8 @@ What it loads, all from ``renkei/demo/data/`` (nothing about a region is written
 - the network definitions listed in ``demo.json`` (``common.json`` categories and capability tags; ``chiba.json``
   and ``yamagata.json`` from the two prefectures' 連携支援計画; ``partners.json`` the partner regions and the
   TKF, IMY 会議 and 産業技術連携推進会議 networks) through ``network.definition.network_definition_load``;
-- demo users, each with a membership made by ``network.services.membership_create``;
+- demo users, each with a membership made by ``network.services.membership_create`` — except a user with a
+  ``company`` key, which is a company login (企業ログイン) of that fictitious company instead of staff;
 - fictitious companies (``demo.companies``) made by ``companies.services.company_create`` with
   ``is_fictitious=True``, each with one or two fictitious contact persons;
 - the catalog (``demo.catalog``): the real KAKEN and jGrants samples through the catalog importers, with their
@@ -20,7 +21,8 @@ Demo logins — **the password of every demo user is ``renkei-demo``** (``demo.j
 admin (システム管理者), chiba-secretariat, chiba-coordinator, chiba-lab, chiba-bank, chiba-viewer,
 yamagata-secretariat, yamagata-coordinator, yamagata-center, yamagata-bank, and the staff who answer the demo's
 hand-offs: chiba-medical, chiba-aist, chiba-keiyo-bank, tkf-tokyo, yamagata-kosha, yamagata-univ,
-yamagata-renkei, imy-iwate. Never use them in production.
+yamagata-renkei, imy-iwate; and chiba-company, the company login of a fictitious Chiba manufacturer (the program
+pages and the search judge eligibility from its registered figures). Never use them in production.
 
 Idempotent: once fictitious companies exist the demo counts as loaded and a second run changes nothing. A first run
 is one transaction, so it either loads everything or nothing.
@@ -43,9 +45,10 @@ from django.db import transaction
 
 from renkei.cases.definition import cases_definition_load
 from renkei.cases.models import Case, Handoff
-from renkei.companies.models import Company, Contact
+from renkei.companies.models import Company, CompanyAccount, Contact
 from renkei.companies.services import company_create, contact_create
 from renkei.core.errors import ApplicationError
+from renkei.core.text import nfkc
 from renkei.matching.store import current_version, updates_paused
 from renkei.matching.store import rebuild as rebuild_index
 from renkei.network.definition import network_definition_load
@@ -113,8 +116,8 @@ def _create_users(config: dict[str, Any], say: _Say) -> User:
             "デモデータの誤り: demo.json にスーパーユーザー（superuser: true）がありません。"
         )
     for spec in config["users"]:
-        if spec.get("superuser"):
-            continue
+        if spec.get("superuser") or spec.get("company"):
+            continue  # a company login belongs to no body (its company is linked once the companies exist)
         user = users.get(username=spec["username"])
         organization = _organization(spec["region"], spec["organization"])
         if not Membership.objects.active().filter(user=user, organization=organization).exists():
@@ -154,6 +157,22 @@ def _create_companies(config: dict[str, Any], admin: User, say: _Say) -> None:
                 contact_create(actor=admin, company_id=company.pk, data=person)
                 n_contacts += 1
     say(f"架空の企業の担当者 {n_contacts} 人を登録しました。")
+
+
+def _create_company_logins(config: dict[str, Any], admin: User, say: _Say) -> None:
+    """Link each demo user with a ``company`` key to that fictitious company of its region (a company login)."""
+    for spec in config["users"]:
+        if not spec.get("company"):
+            continue
+        name = nfkc(spec["company"])  # stored names went through the validator's NFKC: （架空） → (架空)
+        company = Company.objects.filter(region__slug=spec["region"], name=name, is_fictitious=True).first()
+        if company is None:
+            raise ApplicationError(
+                f"デモデータの誤り: 地域「{spec['region']}」に架空の企業「{spec['company']}」がありません（demo.json）。"
+            )
+        user = get_user_model().objects.get(username=spec["username"])
+        CompanyAccount.objects.get_or_create(user=user, defaults={"company": company, "created_by": admin})
+        say(f"企業ログイン {user.username} を「{company.name}」に用意しました。")
 
 
 _COUNT_LABELS = (
@@ -213,6 +232,7 @@ def load_demo(out: TextIO | None = None) -> dict[str, Any]:
                 say(f"連携体制の定義 {name}: {'、'.join(parts)}")
             admin = _create_users(config, say)
             _create_companies(config, admin, say)
+            _create_company_logins(config, admin, say)
             load_demo_catalog(admin, say)
             for name in config.get("case_definitions", []):
                 counts = cases_definition_load(data=read_data(name))

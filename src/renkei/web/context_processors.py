@@ -1,4 +1,5 @@
-"""What every page's layout needs: who the user is in the network, and which menu item is current."""
+"""What every page's layout needs: who the user is in the network (or which company a company login stands for), and
+which menu item is current."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.functional import SimpleLazyObject
 from renkei.cases.choices import SlaBucket
 from renkei.cases.notify import unread_count
 from renkei.cases.selectors import InboxFilters, inbox_queryset
+from renkei.companies.accounts import own_company
 from renkei.network.models import Organization
 from renkei.network.selectors import staff_context
 
@@ -63,11 +65,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             .order_by("name")
             .values_list("name", flat=True)
         )
+    company = None if ctx.is_staff_member else own_company(user)  # a company login: its company's name
     return {
         "staff": ctx,
         "is_staff_member": ctx.is_staff_member,
         "can_manage_staff": ctx.is_superuser or bool(ctx.secretariat_region_ids),
         "nav_organizations": organization_names,
+        "nav_company": company.name if company else "",
         "nav_section": _section(request),
         "nav_unread": unread_count(user) if ctx.is_staff_member else 0,
         # Evaluated only by a template that reads it (the home page): no queries on other pages.

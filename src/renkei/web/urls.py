@@ -25,6 +25,9 @@ urlpatterns = [
     path("companies/suggest/municipality/", companies.municipality_suggest_view, name="municipality_suggest"),
     path("companies/<int:company_id>/", companies.company_detail_view, name="company_detail"),
     path("companies/<int:company_id>/edit/", companies.company_edit_view, name="company_edit"),
+    path(
+        "companies/<int:company_id>/logins/", companies.company_login_create_view, name="company_login_create"
+    ),
     path("staff/", staff.staff_list_view, name="staff_list"),
     path("staff/new/", staff.staff_create_view, name="staff_create"),
     path("staff/<int:membership_id>/edit/", staff.staff_edit_view, name="staff_edit"),

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from renkei.catalog.choices import KIND_LABELS, KINDS
-from renkei.catalog.eligibility import Verdict, evaluate
+from renkei.catalog.eligibility import CompanyProfile, Verdict, evaluate
 from renkei.catalog.eligibility import explain as explain_verdict
 from renkei.catalog.models import ResearchSeed, TestService
 from renkei.catalog.selectors import catalog_list, item_detail
+from renkei.companies.accounts import own_company
 from renkei.core.errors import NotFound, ValidationFailed
 from renkei.core.wareki import fiscal_year_label
 from renkei.matching.documents import to_document
@@ -113,11 +114,19 @@ def similar_rows(user: Any, kind: str, item: Any) -> list[ResultRow]:
 
 
 def _program_context(request: HttpRequest, program: Any) -> dict[str, Any]:
+    """The eligibility check of a program page: from the figures typed, a company staff picked, or — for a company
+    login — its own registered figures, judged on page load without a submit."""
     staff = staff_context(request.user).is_staff_member
+    own = own_company(request.user)
     asked = any(request.GET.get(k) for k in (*EligibilityForm.PROFILE_FIELDS, "stage", "company"))
     form = EligibilityForm(request.GET if asked else None, staff=staff, with_filter=False)
     verdict: Verdict | None = None
-    profile, company = read_profile(request, form) if asked else (None, None)
+    if asked:
+        profile, company = read_profile(request, form, own=own)
+    elif own is not None:
+        profile, company = CompanyProfile.from_company(own), own
+    else:
+        profile, company = None, None
     if profile is not None:
         verdict = evaluate(program.eligibility, profile, today=timezone.localdate())
     rules, rules_problem = describe_rules(program.eligibility)
@@ -127,6 +136,8 @@ def _program_context(request: HttpRequest, program: Any) -> dict[str, Any]:
         "verdict": verdict,
         "verdict_summary": explain_verdict(verdict) if verdict else "",
         "company": company,
+        "own_company": own,
+        "judged_as_own": company is not None and company is own,
         "rules": rules,
         "rules_problem": rules_problem,
         "staff": staff,

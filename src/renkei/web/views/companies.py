@@ -1,14 +1,23 @@
-"""Company pages (staff only). Everything goes through ``visible_to(user)``: what a user may not see is a 404."""
+"""Company pages (staff only). Everything goes through ``visible_to(user)``: what a user may not see is a 404.
+
+Staff who may edit a company also issue its company logins (企業ログイン) here: the initial password goes through the
+session to the redirected page, shown there once and never put in a URL or a message cookie."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
 
-from renkei.companies.forms import WIDE_FIELDS, CompanyForm, CompanySearchForm
+from renkei.companies.accounts import company_accounts, create_company_login
+from renkei.companies.forms import WIDE_FIELDS, CompanyForm, CompanyLoginForm, CompanySearchForm
+from renkei.companies.models import Company
 from renkei.companies.selectors import company_detail, company_list
 from renkei.companies.services import can_edit_company, company_create, company_update
 from renkei.core.errors import ApplicationError, NotFound
@@ -21,6 +30,8 @@ from .common import (
     paginate,
     staff_required,
 )
+
+ISSUED_LOGIN_KEY = "renkei_issued_company_login"  # the session key of a just-issued login's initial password
 
 
 @staff_required
@@ -50,24 +61,73 @@ def _company_or_404(request: HttpRequest, company_id: int):  # type: ignore[no-u
         raise Http404(exc.message) from None
 
 
-@staff_required
-def company_detail_view(request: HttpRequest, company_id: int) -> HttpResponse:
-    company = _company_or_404(request, company_id)
+def _detail_page(
+    request: HttpRequest, company: Company, *, login_form: CompanyLoginForm | None = None
+) -> HttpResponse:
     jsic_path = []
     node = company.jsic
     while node is not None:
         jsic_path.insert(0, node)
         node = node.parent
-    return render(
+    can_edit = can_edit_company(staff_context(request.user), company)
+    context: dict[str, Any] = {
+        "company": company,
+        "jsic_path": jsic_path,
+        "contacts": list(company.contacts.all()),
+        "can_edit": can_edit,
+    }
+    issued = None
+    if can_edit:
+        # The initial password of a login issued just before (PRG): shown once, then gone from the session.
+        pending = request.session.get(ISSUED_LOGIN_KEY)
+        if pending and pending.get("company_id") == company.pk:
+            issued = request.session.pop(ISSUED_LOGIN_KEY)
+        context.update(
+            accounts=list(company_accounts(company)),
+            login_form=login_form or CompanyLoginForm(),
+            issued_login=issued,
+        )
+    response = render(
         request,
         "web/companies/detail.html",
-        {
-            "company": company,
-            "jsic_path": jsic_path,
-            "contacts": list(company.contacts.all()),
-            "can_edit": can_edit_company(staff_context(request.user), company),
-        },
+        context,
+        status=422 if login_form is not None and login_form.errors else 200,
     )
+    if issued:
+        add_never_cache_headers(response)  # the password must not stay in a cache or the back button
+    return response
+
+
+@staff_required
+def company_detail_view(request: HttpRequest, company_id: int) -> HttpResponse:
+    return _detail_page(request, _company_or_404(request, company_id))
+
+
+@require_POST
+@staff_required
+def company_login_create_view(request: HttpRequest, company_id: int) -> HttpResponse:
+    """「ログインを発行」: a company login with a random initial password, shown once on the redirected page."""
+    company = _company_or_404(request, company_id)
+    if not can_edit_company(staff_context(request.user), company):
+        raise DjangoPermissionDenied("この企業の企業ログインを発行する権限がありません。")
+    form = CompanyLoginForm(request.POST)
+    if form.is_valid():
+        try:
+            user, password = create_company_login(
+                actor=request.user, company_id=company.pk, email=form.cleaned_data["email"]
+            )
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        except ApplicationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[ISSUED_LOGIN_KEY] = {
+                "company_id": company.pk,
+                "email": user.email,
+                "password": password,
+            }
+            return redirect(reverse("web:company_detail", args=[company.pk]) + "#logins")
+    return _detail_page(request, company, login_form=form)
 
 
 def _form_page(request: HttpRequest, form: CompanyForm, *, company=None) -> HttpResponse:  # type: ignore[no-untyped-def]

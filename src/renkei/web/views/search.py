@@ -22,6 +22,7 @@ from renkei.cases.forms import resolve_company
 from renkei.catalog.eligibility import CompanyProfile, Verdict
 from renkei.catalog.eligibility import explain as explain_verdict
 from renkei.catalog.models import CatalogSource
+from renkei.companies.accounts import own_company
 from renkei.companies.models import Company
 from renkei.companies.selectors import company_detail
 from renkei.core.errors import NotFound, ValidationFailed
@@ -101,9 +102,14 @@ def sources_of(objects: list[Any]) -> list[CatalogSource]:
     return sorted(found.values(), key=lambda s: s.name)
 
 
-def read_profile(request: HttpRequest, form: EligibilityForm) -> tuple[CompanyProfile | None, Company | None]:
+def read_profile(
+    request: HttpRequest, form: EligibilityForm, own: Company | None = None
+) -> tuple[CompanyProfile | None, Company | None]:
     """The company profile asked for on ``form`` (typed, or — staff — a company they may see), or (None, None);
-    the parser's Japanese errors are put on the form's fields."""
+    the parser's Japanese errors are put on the form's fields.
+
+    ``own``: a company login's own company (``companies.accounts.own_company``), used when no figure is typed
+    (typed figures win: a company may try "what if")."""
     if not form.is_valid():
         return None, None
     if form.company_typed:
@@ -118,6 +124,8 @@ def read_profile(request: HttpRequest, form: EligibilityForm) -> tuple[CompanyPr
             return None, None
         return CompanyProfile.from_company(company, stage=form.cleaned_data.get("stage") or None), company
     data = form.profile_input()
+    if own is not None and not set(data) - {"stage"}:
+        return CompanyProfile.from_company(own, stage=form.cleaned_data.get("stage") or None), own
     if not data:
         return None, None
     profile, errors = CompanyProfile.from_input(data, today=timezone.localdate())
@@ -150,12 +158,15 @@ def _scope(data: dict[str, Any]) -> tuple[list[int] | None, list[int] | None]:
 
 def _search(request: HttpRequest, form: SearchForm, elig: EligibilityForm, context: dict[str, Any]) -> int:
     """Run the search into ``context``; the HTTP status (422 when a field needs correcting)."""
-    profile, company = read_profile(request, elig)
-    context.update(profile=profile, company=company)
+    own = context["own_company"]
+    profile, company = read_profile(request, elig, own=own)
+    context.update(profile=profile, company=company, judged_as_own=company is not None and company is own)
     if profile is not None:  # a program's link carries the profile to its own eligibility check
         asked = elig.profile_input()
         if company is not None:
-            asked = {"company": elig.company_typed, **({"stage": asked["stage"]} if "stage" in asked else {})}
+            # a registered company is named again (staff), a company login's own one needs no naming at all
+            named = {"company": elig.company_typed} if elig.company_typed else {}
+            asked = {**named, **({"stage": asked["stage"]} if "stage" in asked else {})}
         context["profile_query"] = urlencode(asked)
     if not form.is_valid():
         return 422
@@ -204,6 +215,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "elig": elig,
         "searched": searched,
         "staff": staff,
+        "own_company": own_company(request.user),
         "nav_section": "search",
     }
     status = _search(request, form, elig, context) if searched else 200
