@@ -232,3 +232,34 @@ def test_the_api_judges_a_company_user_by_their_own_company(superuser, orgs, com
     assert typed["profile"]["employees"] == 5 and typed["verdict"]["status"] == "eligible"
     # the company API lists nothing to them, as to any user without a membership (tests/test_authorization_matrix.py)
     assert client.get("/api/v1/companies").json()["count"] == 0
+
+
+def test_the_search_api_judges_programs_by_the_company_users_own_company(
+    superuser, orgs, company, company_user, fresh_index
+):
+    program = catalog.program_create(
+        actor=superuser,
+        data={
+            "organization": orgs["chiba_pref"].pk,
+            "title": "小規模事業者の販路開拓補助金",
+            "summary": "展示会への出展や販路開拓の経費を補助します。",
+            "eligibility": {"employees": {"min": None, "max": 20}, "prefectures": ["12"]},
+        },
+    )
+    fresh_index()
+    _, raw = token_create(user=company_user)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+
+    def verdict(url):
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        (hit,) = [r for r in response.json()["results"] if r["key"] == f"program:{program.pk}"]
+        return hit["eligibility"]
+
+    own = verdict("/api/v1/search?q=販路開拓の補助金")
+    assert own["status"] == "not_eligible"
+    assert any("従業員数 40 人" in c["message"] for c in own["checks"])
+    assert verdict("/api/v1/search?q=販路開拓の補助金&employees=5&prefecture=千葉県")["status"] == "eligible"
+    # a visitor with the same words is judged on nothing
+    anonymous = Client().get("/api/v1/search?q=販路開拓の補助金").json()["results"]
+    assert all(r.get("eligibility") is None for r in anonymous)

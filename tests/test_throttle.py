@@ -73,3 +73,16 @@ def test_check_public_search_raises_the_japanese_error(settings):
     throttle.check_public_search(None, "192.0.2.50")
     with pytest.raises(RateLimited, match="検索が多すぎます"):
         throttle.check_public_search(None, "192.0.2.50")
+
+
+@pytest.mark.django_db
+def test_the_public_search_page_says_so_in_japanese_with_429_and_keeps_the_query(settings):
+    settings.RENKEI_PUBLIC_SEARCH_PER_MINUTE = 1
+    client = Client(REMOTE_ADDR="198.51.100.11")
+    assert client.get("/search/?q=樹脂の強度評価").status_code == 200
+    assert client.get("/search/").status_code == 200  # the bare form is not a search and is not counted
+    response = client.get("/search/?q=樹脂の強度評価")
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "検索が多すぎます" in body and "1分間に1回まで" in body
+    assert 'value="樹脂の強度評価"' in body  # what was typed is still in the box

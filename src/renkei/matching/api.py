@@ -18,6 +18,7 @@ from ninja import Path, Query, Router
 from renkei.cases.selectors import case_detail
 from renkei.catalog.api import OPTIONAL_AUTH, profile_from
 from renkei.catalog.schemas import request_user
+from renkei.companies.accounts import own_company
 from renkei.core.api import MAX_ID, Problem
 from renkei.core.errors import FieldError, ValidationFailed
 from renkei.core.throttle import check_public_search, client_ip
@@ -62,7 +63,8 @@ def _region_id(key: str) -> int:
         "企業の言葉のままの文章（例: 樹脂成形品の強度評価をしたい）から、連携体制のあらゆる資源を順位付けし、"
         "理由（一致した語・同義語・意味の近い語・本文の抜粋）を添えて返します。ログイン不要で、公開の項目を"
         "返します（職員には所属機関の非公開の項目と、見る権限のある過去の相談も）。企業の属性（規模・従業員数・"
-        "資本金・業種・所在地・設立年）を指定すると、支援施策ごとに対象かどうかを判定します。q が空・"
+        "資本金・業種・所在地・設立年）を指定すると、支援施策ごとに対象かどうかを判定します（企業ログインの利用者は、"
+        "指定しなければ自社の登録情報で判定します）。q が空・"
         f"{MAX_QUERY_CHARS:,}文字を超える・未知の種類は 422 です。ログインせずに同じ接続元から1分間に"
         "多数（既定 60 回）検索すると 429 です。"
     ),
@@ -70,7 +72,7 @@ def _region_id(key: str) -> int:
 def search(request: HttpRequest, query: Query[SearchQuery]):
     user = request_user(request)
     check_public_search(user, client_ip(request))
-    profile = profile_from(user, query.model_dump(mode="json"))
+    profile = profile_from(user, query.model_dump(mode="json"), own=own_company(user))
     response = match(
         user=user,
         text=query.q,

@@ -25,7 +25,8 @@ from renkei.catalog.models import CatalogSource
 from renkei.companies.accounts import own_company
 from renkei.companies.models import Company
 from renkei.companies.selectors import company_detail
-from renkei.core.errors import NotFound, ValidationFailed
+from renkei.core.errors import NotFound, RateLimited, ValidationFailed
+from renkei.core.throttle import check_public_search, client_ip
 from renkei.matching.services import MatchItem, match
 from renkei.network.models import PartnerNetworkMember, Region
 from renkei.network.selectors import staff_context
@@ -218,6 +219,12 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "own_company": own_company(request.user),
         "nav_section": "search",
     }
+    if searched:
+        try:
+            check_public_search(request.user, client_ip(request))
+        except RateLimited as exc:
+            context.update(rate_limited=exc.message)
+            return render(request, "web/search/search.html", context, status=429)
     status = _search(request, form, elig, context) if searched else 200
     context["elig_open"] = bool(searched and (elig.is_used or elig.errors))
     return render(request, "web/search/search.html", context, status=status)
