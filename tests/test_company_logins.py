@@ -175,7 +175,7 @@ def test_the_command_creates_a_login_and_prints_the_password_once(company, capsy
     assert cli.main(["company-login", str(company.pk), "ｓａｔｏ@example.jp"]) == 0
     out = capsys.readouterr().out.strip()
     assert out.startswith("企業ログインを作成しました: sato@example.jp（初期パスワード: ")
-    assert out.endswith("）。初回ログイン後に変更してください。")
+    assert out.endswith("）。初回ログイン後に /password/（画面右上の「パスワード変更」）で変更してください。")
     password = out.split("初期パスワード: ", 1)[1].split("）", 1)[0]
     user = authenticate(username="sato@example.jp", password=password)
     assert user is not None and user.company_account.company == company

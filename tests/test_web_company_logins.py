@@ -219,7 +219,7 @@ def test_staff_issue_a_login_and_see_the_password_once(client, coordinator, own,
     html = shown.content.decode()
     found = re.search(
         r"企業ログインを作成しました: <strong>tanaka@example.jp</strong>（初期パスワード: "
-        r'<strong class="mono">([^<]+)</strong>）。初回ログイン後に変更してください。',
+        r'<strong class="mono">([^<]+)</strong>）。初回ログイン後に画面右上の「パスワード変更」から変更するよう',
         html,
     )
     assert found, html

@@ -85,7 +85,7 @@ def cmd_company_login(args) -> int:
     except ApplicationError as exc:
         raise CommandError(exc.message) from None
     print(
-        f"企業ログインを作成しました: {user.email}（初期パスワード: {password}）。初回ログイン後に変更してください。"
+        f"企業ログインを作成しました: {user.email}（初期パスワード: {password}）。初回ログイン後に /password/（画面右上の「パスワード変更」）で変更してください。"
     )
     return 0
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("login/", pages.LoginView.as_view(), name="login"),
     path("logout/", pages.LogoutView.as_view(), name="logout"),
+    path("password/", pages.PasswordChangeView.as_view(), name="password_change"),
     path("organizations/", organizations.organization_list_view, name="organization_list"),
     path(
         "organizations/<int:organization_id>/",

@@ -1,4 +1,4 @@
-"""The home page and the login/logout pages."""
+"""The home page and the login/logout/password pages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse_lazy
 
 from renkei.companies.selectors import company_list
 from renkei.network.models import Membership, PartnerNetwork
@@ -58,4 +59,22 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
         response = super().post(request, *args, **kwargs)
         messages.success(request, "ログアウトしました。")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every logged-in user changes their own password here (a company login's initial one above all); Django keeps
+    the session valid after the change and validates with AUTH_PASSWORD_VALIDATORS."""
+
+    template_name = "web/password_change.html"
+    success_url = reverse_lazy("web:home")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        messages.success(self.request, "パスワードを変更しました。")
+        return response
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_invalid(form)
+        response.status_code = 422
         return response
