@@ -270,3 +270,49 @@ def test_the_form_needs_its_csrf_token(coordinator, own, password):
     assert client.post(f"/companies/{own.pk}/logins/", {"email": "c@example.jp"}).status_code == 403
     assert 'name="csrfmiddlewaretoken"' in client.get(f"/companies/{own.pk}/").content.decode()
     assert not CompanyAccount.objects.exists()
+
+
+# --- stopping and resuming a login ------------------------------------------------------------------------------
+
+
+def test_staff_stop_and_resume_a_company_login(make_staff, own, company_user, password):
+    from renkei.companies.accounts import own_company
+
+    staff = make_staff("chiba_pref", StaffRole.MEMBER)
+    client = Client()
+    client.force_login(staff)
+    account = CompanyAccount.objects.get(user=company_user)
+    url = f"/companies/{own.pk}/logins/{account.pk}/active/"
+    assert client.get(url).status_code == 405
+    response = client.post(url, follow=True)
+    assert f"企業ログイン {company_user.email} を停止しました。" in response.content.decode()
+    assert "停止中" in response.content.decode()
+    account.refresh_from_db()
+    company_user.refresh_from_db()
+    assert not account.is_active and not company_user.is_active
+    assert authenticate(username="jisha@example.jp", password=password) is None
+    assert own_company(company_user) is None
+    client.post(url, {"active": "1"})
+    company_user.refresh_from_db()
+    assert CompanyAccount.objects.get(pk=account.pk).is_active and company_user.is_active
+    assert authenticate(username="jisha@example.jp", password=password) is not None
+
+
+def test_who_may_not_stop_a_login_and_nothing_changes(make_staff, orgs, own, company_user):
+    account = CompanyAccount.objects.get(user=company_user)
+    url = f"/companies/{own.pk}/logins/{account.pk}/active/"
+    bank = Client()
+    bank.force_login(
+        make_staff("chiba_bank_a", StaffRole.MEMBER)
+    )  # cannot see the company: as if it did not exist
+    assert bank.post(url).status_code == 404
+    other = CompanyFactory(owner_organization=orgs["chiba_pref"], name="株式会社別会社")
+    staff = Client()
+    staff.force_login(make_staff("chiba_pref", StaffRole.MEMBER))
+    assert (
+        staff.post(f"/companies/{other.pk}/logins/{account.pk}/active/").status_code == 404
+    )  # not its login
+    itself = Client()
+    itself.force_login(company_user)
+    assert itself.post(url).status_code in (302, 403)  # not staff: refused like every staff page
+    assert CompanyAccount.objects.get(pk=account.pk).is_active

@@ -101,3 +101,27 @@ def create_company_login(*, actor: User | None, company_id: int, email: str) -> 
         raise Conflict(TAKEN, field="email") from None
     CompanyAccount.objects.create(user=user, company=company, created_by=actor)
     return user, password
+
+
+@transaction.atomic
+def set_company_login_active(
+    *, actor: User | None, company_id: int, account_id: int, active: bool
+) -> CompanyAccount:
+    """Stop (or resume) a company login: a stopped one is no company user any more (``own_company`` gives None), and
+    the user cannot log in either. Who may: as for issuing (``_company_to_manage``)."""
+    company = _company_to_manage(actor, company_id)
+    account = (
+        CompanyAccount.objects.select_for_update()
+        .select_related("user")
+        .filter(company=company, pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise NotFound("指定された企業ログインは見つかりません。")
+    account.is_active = active
+    account.save(update_fields=["is_active", "updated_at"])
+    user = account.user
+    if user.is_active != active and not staff_context(user).is_staff_member:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return account

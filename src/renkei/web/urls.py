@@ -29,6 +29,11 @@ urlpatterns = [
     path(
         "companies/<int:company_id>/logins/", companies.company_login_create_view, name="company_login_create"
     ),
+    path(
+        "companies/<int:company_id>/logins/<int:account_id>/active/",
+        companies.company_login_active_view,
+        name="company_login_active",
+    ),
     path("staff/", staff.staff_list_view, name="staff_list"),
     path("staff/new/", staff.staff_create_view, name="staff_create"),
     path("staff/<int:membership_id>/edit/", staff.staff_edit_view, name="staff_edit"),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from renkei.companies.accounts import company_accounts, create_company_login
+from renkei.companies.accounts import company_accounts, create_company_login, set_company_login_active
 from renkei.companies.forms import WIDE_FIELDS, CompanyForm, CompanyLoginForm, CompanySearchForm
 from renkei.companies.models import Company
 from renkei.companies.selectors import company_detail, company_list
@@ -128,6 +128,24 @@ def company_login_create_view(request: HttpRequest, company_id: int) -> HttpResp
             }
             return redirect(reverse("web:company_detail", args=[company.pk]) + "#logins")
     return _detail_page(request, company, login_form=form)
+
+
+@require_POST
+@staff_required
+def company_login_active_view(request: HttpRequest, company_id: int, account_id: int) -> HttpResponse:
+    """「停止」/「再開」 of a company login (``active`` = "1" resumes)."""
+    active = request.POST.get("active") == "1"
+    try:
+        account = set_company_login_active(
+            actor=request.user, company_id=company_id, account_id=account_id, active=active
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except ApplicationError as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+    who = account.user.email or account.user.username
+    messages.success(request, f"企業ログイン {who} を{'再開' if active else '停止'}しました。")
+    return redirect(reverse("web:company_detail", args=[company_id]) + "#logins")
 
 
 def _form_page(request: HttpRequest, form: CompanyForm, *, company=None) -> HttpResponse:  # type: ignore[no-untyped-def]
