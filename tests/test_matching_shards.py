@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from renkei.matching import shards
-from renkei.matching.analysis import analyze, bigrams
+from renkei.matching.analysis import analyze, bigram_text, bigrams
 from renkei.matching.index import kanji_of
 
 TEXTS = [
@@ -37,6 +37,8 @@ def reference(title: str, text: str) -> dict[str, tuple[Counter, int]]:
 def per_document(shard: dict[str, tuple]) -> list[dict[str, tuple[Counter, int]]]:
     out: list[dict[str, tuple[Counter, int]]] = []
     for name, (vocab, ids, counts, sizes, lengths) in shard.items():
+        if name == "bigrams":  # bigram shards name their terms by integer keys (analysis.bigram_keys)
+            vocab = [bigram_text(int(k)) for k in vocab]
         offset = 0
         for doc, size in enumerate(sizes.tolist()):
             terms = Counter({vocab[ids[j]]: int(counts[j]) for j in range(offset, offset + size)})
@@ -66,7 +68,7 @@ def test_an_empty_batch_is_an_empty_shard():
     shard = shards.analyze_batch([])
     assert set(shard) == {"words", "bigrams", "kanji"}
     for vocab, ids, _, sizes, lengths in shard.values():
-        assert vocab == [] and len(ids) == len(sizes) == len(lengths) == 0
+        assert len(vocab) == len(ids) == len(sizes) == len(lengths) == 0
 
 
 def test_a_batch_too_large_to_pack_is_refused_not_miscounted():
@@ -124,3 +126,20 @@ def test_postings_are_term_major_with_documents_ascending_and_match_a_plain_coun
             tf = documents[doc].count(term)
             norm = 1.2 * (1 - 0.75 + 0.75 * len(documents[doc]) / avgdl)
             assert math.isclose(impact, idf * tf * 2.2 / (tf + norm), rel_tol=1e-5)
+
+
+def test_shards_named_by_integer_keys_merge_as_shards_named_by_strings():
+    from renkei.matching import bm25
+
+    batches = [[("", TEXTS[0]), ("", TEXTS[1])], [("", TEXTS[1]), ("", TEXTS[2])], [("", TEXTS[6])]]
+    keyed = bm25.KeyedFieldBuilder(bigram_text)
+    plain = bm25.FieldBuilder()
+    for batch in batches:
+        keys, ids, counts, sizes, lengths = shards.analyze_batch(batch)["bigrams"]
+        keyed.add_shard(keys, ids, counts, sizes, lengths)
+        plain.add_shard([bigram_text(int(k)) for k in keys], ids, counts, sizes, lengths)
+    a, b = keyed.finish(), plain.finish()
+    assert a.vocab == b.vocab
+    for term in a.vocab:
+        assert a.postings(term)[0].tolist() == b.postings(term)[0].tolist()
+        assert a.postings(term)[1].tolist() == b.postings(term)[1].tolist()

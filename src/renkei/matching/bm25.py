@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +214,50 @@ class FieldBuilder:
             idf, df_int
         )  # postings are term-major: each term's idf repeated over its postings
         return FieldIndex(dict(vocab), ptr, d, impacts, total, idf)
+
+
+class KeyedFieldBuilder(FieldBuilder):
+    """A ``FieldBuilder`` whose shards name their terms by integer keys (sorted, unique per shard) instead of strings:
+    merging a shard is a binary search in the keys seen so far, not a dictionary lookup per term; the strings are
+    made once, for the final vocabulary, by ``decode``."""
+
+    def __init__(self, decode: Callable[[int], str]) -> None:
+        super().__init__()
+        self._decode = decode
+        self._sorted_keys = np.zeros(0, dtype=np.int64)  # every key seen, ascending
+        self._sorted_ids = np.zeros(0, dtype=np.int32)  # their term ids
+        self._keys_by_id: list[np.ndarray] = []
+
+    def add_shard(  # type: ignore[override]
+        self, keys: np.ndarray, ids: np.ndarray, tfs: np.ndarray, sizes: np.ndarray, lengths: np.ndarray
+    ) -> None:
+        known = self._sorted_keys
+        pos = np.searchsorted(known, keys)
+        hit = np.zeros(len(keys), dtype=bool)
+        inside = pos < len(known)
+        hit[inside] = known[pos[inside]] == keys[inside]
+        remap = np.empty(len(keys), dtype=np.int32)
+        remap[hit] = self._sorted_ids[pos[hit]]
+        new = keys[~hit]
+        if len(new):
+            start = sum(len(k) for k in self._keys_by_id)
+            new_ids = np.arange(start, start + len(new), dtype=np.int32)
+            remap[~hit] = new_ids
+            self._keys_by_id.append(new)
+            merged = np.concatenate((known, new))
+            order = np.argsort(merged, kind="stable")
+            self._sorted_keys = merged[order]
+            self._sorted_ids = np.concatenate((self._sorted_ids, new_ids))[order]
+        self._ids.append(remap[ids] if len(ids) else np.zeros(0, np.int32))
+        self._tfs.append(tfs.astype(np.float32, copy=False))
+        self._sizes.append(sizes.astype(np.int64, copy=False))
+        self._lengths.append(lengths.astype(np.float32, copy=False))
+        self._flat = None
+
+    def finish(self, **kwargs) -> FieldIndex:  # type: ignore[no-untyped-def]
+        keys = np.concatenate(self._keys_by_id) if self._keys_by_id else np.zeros(0, np.int64)
+        self.vocab = {self._decode(int(k)): i for i, k in enumerate(keys.tolist())}
+        return super().finish(**kwargs)
 
 
 def _term_major(

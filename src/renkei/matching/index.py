@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .bm25 import FieldBuilder, FieldIndex
+from .analysis import bigram_text
+from .bm25 import FieldBuilder, FieldIndex, KeyedFieldBuilder
 from .shards import iter_shards
 from .vectors import DIM, WordVectors, word_vectors
 
@@ -82,6 +83,7 @@ class SearchIndex:
         started = time.perf_counter()
         n = len(docs)
         builders = {name: FieldBuilder() for name in FIELDS}
+        builders["bigrams"] = KeyedFieldBuilder(bigram_text)  # bigram shards come as integer keys
         with ThreadPoolExecutor(max_workers=1) as loader:  # the vectors load while the workers analyze
             loading = loader.submit(word_vectors) if semantic else None
             for shard in iter_shards([(d.title, d.text) for d in docs], workers):

@@ -16,6 +16,7 @@ The result is the same multiset of terms per document as ``analysis.analyze`` (a
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
@@ -28,7 +29,6 @@ from .analysis import (
     _tokenizer,
     _word,
     bigram_keys_at,
-    bigram_text,
     chunks,
     fold,
     without_long_vowels,
@@ -74,6 +74,7 @@ class Lexicon:
         self.words = _Vocab()
         self.kanji = _Vocab()
         self._index: tuple[np.ndarray, np.ndarray] | None = None
+        self._out = _tokenizer().tokenize("")  # the morpheme list Sudachi writes into (``keys_of``)
 
     def add(self, key: int, morpheme) -> None:  # noqa: ANN001
         norm, parts = _word(morpheme)
@@ -97,17 +98,19 @@ class Lexicon:
             self.add(key, morpheme)
         return key
 
-    def keys_of(self, text: str, pieces: list, offset: int = 0) -> tuple[str, list[int]]:
-        """(folded text, one key per morpheme). Each Sudachi morpheme list is appended to ``pieces`` with where its
-        keys start in the batch (``offset`` + position), so that words not yet in the lexicon can be read back
-        (``rows_of``). Unknown words get their own key here."""
+    def keys_of(self, text: str) -> tuple[str, list[int]]:
+        """(folded text, one key per morpheme); words not yet in the lexicon are added on the way.
+
+        Sudachi writes into one reused morpheme list (a fifth faster than a new list per call), so a new word is read
+        from it before the next piece is tokenized."""
         value = fold(text)
         keys: list[int] = []
         if not value:
             return value, keys
         tokenizer = _tokenizer()
+        rows = self.rows
         for _, piece in chunks(value):
-            morphemes = tokenizer.tokenize(piece)
+            morphemes = tokenizer.tokenize(piece, out=self._out)
             ids = [m.word_id() for m in morphemes]
             if not ids:
                 continue
@@ -115,26 +118,20 @@ class Lexicon:
                 for i, wid in enumerate(ids):
                     if wid >= _OOV_WORD_ID:
                         ids[i] = self.oov_key(morphemes[i])
-            pieces.append((offset + len(keys), morphemes))
+            missing = set(ids).difference(rows)
+            if missing:
+                for i, wid in enumerate(ids):
+                    if wid in missing:
+                        self.add(wid, morphemes[i])
+                        missing.discard(wid)
             keys.extend(ids)
         return value, keys
 
-    def rows_of(self, keys: np.ndarray, pieces: list, starts: np.ndarray) -> np.ndarray:
-        """The lexicon row of every key (``keys`` flat over a batch; ``pieces``/``starts`` where each morpheme list
-        begins in it). Known keys are found by binary search in a sorted copy of the lexicon's keys; the rare new
-        word is read from its morpheme and added."""
-        for _ in range(2):
-            known, rows = self._sorted()
-            pos = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
-            hit = known[pos] == keys if len(known) else np.zeros(len(keys), dtype=bool)
-            if hit.all():
-                return rows[pos]
-            for flat in np.flatnonzero(~hit).tolist():
-                key = int(keys[flat])
-                if key not in self.rows:
-                    piece = int(np.searchsorted(starts, flat, side="right")) - 1
-                    self.add(key, pieces[piece][1][flat - int(starts[piece])])
-        raise AssertionError("every key is in the lexicon after one pass")
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The lexicon row of every key (every key was added by ``keys_of``), by binary search in a sorted copy of
+        the lexicon's keys — one numpy call for a whole batch instead of a dictionary lookup per morpheme."""
+        known, rows = self._sorted()
+        return rows[np.searchsorted(known, keys)]
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None or len(self._index[0]) != len(self.rows):
@@ -145,26 +142,31 @@ class Lexicon:
         return self._index
 
 
-_LEXICON: Lexicon | None = None
+class _PerThread(threading.local):
+    lexicon: Lexicon | None = None
 
 
-def lexicon() -> Lexicon:
-    global _LEXICON
-    if _LEXICON is None:
-        _LEXICON = Lexicon()
-    return _LEXICON
+_LOCAL = _PerThread()
+
+
+def lexicon(*, fresh: bool = False) -> Lexicon:
+    """This thread's lexicon (a build in a background thread never shares one with another build)."""
+    if _LOCAL.lexicon is None or fresh:
+        _LOCAL.lexicon = Lexicon()
+    return _LOCAL.lexicon
 
 
 def count_pairs(
     doc_of: np.ndarray,
     keys: np.ndarray,
     n_docs: int,
-    text_of: Callable[[int], str],
+    text_of: Callable[[int], str] | None,
     key_bits: int,
     key_space: int | None = None,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One field of a batch from its occurrences (document number, integer term key below 2**key_bits): the
-    shard's vocabulary (``text_of`` each distinct key), term ids, counts, distinct terms per document, lengths.
+    shard's vocabulary (``text_of`` each distinct key; with None the sorted keys themselves), term ids, counts,
+    distinct terms per document, lengths.
     ``key_space``: every key is below it (a lexicon's term ids), which allows a cheaper ranking.
 
     Document and key are packed into one integer, so the (document, term) pairs are counted with one plain sort;
@@ -185,7 +187,7 @@ def count_pairs(
     else:
         vocab, terms = np.unique(pair_keys, return_inverse=True)
     return (
-        [text_of(int(k)) for k in vocab],
+        vocab if text_of is None else [text_of(int(k)) for k in vocab],
         terms.astype(np.int32),
         counts.astype(np.float32),
         np.bincount(docs, minlength=n_docs).astype(np.int64),
@@ -219,26 +221,22 @@ def _expand(
 
 def analyze_batch(batch: Sequence[tuple[str, str]]) -> dict[str, tuple]:
     """One shard per field (``words``, ``bigrams``, ``kanji``) of a batch of (title, text) pairs."""
-    global _LEXICON
     lex = lexicon()
     if len(lex.rows) > Lexicon.MAX_ROWS:  # bounded memory on endless distinct unknown words: start over
-        lex = _LEXICON = Lexicon()
+        lex = lexicon(fresh=True)
     n = len(batch)
     keys: list[int] = []
-    pieces: list = []
     per_doc = np.zeros(n, dtype=np.int64)
     texts: list[str] = []
     for i, (title, text) in enumerate(batch):
-        folded, doc_keys = lex.keys_of(f"{title}\n{text}" if title else text, pieces, len(keys))
+        folded, doc_keys = lex.keys_of(f"{title}\n{text}" if title else text)
         keys.extend(doc_keys)
         per_doc[i] = len(doc_keys)
         texts.append(without_long_vowels(folded))
     occ_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
     occ_rows = None
     if keys:
-        starts = np.fromiter((start for start, _ in pieces), dtype=np.int64, count=len(pieces))
-        occ_rows = lex.rows_of(np.array(keys, dtype=np.int64), pieces, starts)
-    del pieces
+        occ_rows = lex.rows_of(np.array(keys, dtype=np.int64))
     shard: dict[str, tuple] = {}
     for name, table, vocab in (
         ("words", lex.word_terms, lex.words.terms),
@@ -255,7 +253,7 @@ def analyze_batch(batch: Sequence[tuple[str, str]]) -> dict[str, tuple]:
     np.cumsum(np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n), out=starts[1:])
     gram_keys, at = bigram_keys_at("\n".join(texts))
     shard["bigrams"] = count_pairs(
-        np.searchsorted(starts, at, side="right") - 1, gram_keys, n, bigram_text, BIGRAM_KEY_BITS
+        np.searchsorted(starts, at, side="right") - 1, gram_keys, n, None, BIGRAM_KEY_BITS
     )
     return shard
 
