@@ -143,3 +143,15 @@ def test_shards_named_by_integer_keys_merge_as_shards_named_by_strings():
     for term in a.vocab:
         assert a.postings(term)[0].tolist() == b.postings(term)[0].tolist()
         assert a.postings(term)[1].tolist() == b.postings(term)[1].tolist()
+
+
+@pytest.mark.parametrize("texts", [[], [""], ["", "。、"], ["樹脂", ""]])
+def test_an_index_of_no_documents_or_empty_ones_builds_and_answers(texts):
+    """The catalog of a new installation is empty; a document may have no text at all."""
+    from renkei.matching.engine import search
+    from renkei.matching.index import IndexDoc, SearchIndex
+
+    index = SearchIndex.build([IndexDoc(f"d{i}", "seed", "", t) for i, t in enumerate(texts)])
+    assert len(index) == len(texts)
+    hits = search(index, "樹脂の強度").hits
+    assert [h.key for h in hits] == (["d0"] if texts and texts[0] == "樹脂" else [])

@@ -231,6 +231,7 @@ class KeyedFieldBuilder(FieldBuilder):
     def add_shard(  # type: ignore[override]
         self, keys: np.ndarray, ids: np.ndarray, tfs: np.ndarray, sizes: np.ndarray, lengths: np.ndarray
     ) -> None:
+        keys = np.asarray(keys, dtype=np.int64)
         known = self._sorted_keys
         pos = np.searchsorted(known, keys)
         hit = np.zeros(len(keys), dtype=bool)

@@ -175,7 +175,8 @@ def count_pairs(
         raise ValueError(f"a batch of {n_docs} documents is too large to pack with {key_bits}-bit keys")
     lengths = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     if not len(keys):
-        return [], np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(n_docs, np.int64), lengths
+        empty: list[str] | np.ndarray = [] if text_of is not None else np.zeros(0, np.int64)
+        return empty, np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(n_docs, np.int64), lengths
     pairs, counts = np.unique((doc_of << key_bits) | keys, return_counts=True)
     docs = pairs >> key_bits
     pair_keys = pairs & ((1 << key_bits) - 1)
