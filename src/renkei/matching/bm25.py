@@ -152,6 +152,12 @@ class FieldBuilder:
         """Documents built by another builder (``shard()``), appended in order."""
         vocab = self.vocab
         remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
+        self._append(remap, ids, tfs, sizes, lengths)
+
+    def _append(
+        self, remap: np.ndarray, ids: np.ndarray, tfs: np.ndarray, sizes: np.ndarray, lengths: np.ndarray
+    ) -> None:
+        """A shard's documents, its term ids turned into this builder's by ``remap``."""
         self._ids.append(remap[ids] if len(ids) else np.zeros(0, np.int32))
         self._tfs.append(tfs.astype(np.float32, copy=False))
         self._sizes.append(sizes.astype(np.int64, copy=False))
@@ -249,11 +255,7 @@ class KeyedFieldBuilder(FieldBuilder):
             order = np.argsort(merged, kind="stable")
             self._sorted_keys = merged[order]
             self._sorted_ids = np.concatenate((self._sorted_ids, new_ids))[order]
-        self._ids.append(remap[ids] if len(ids) else np.zeros(0, np.int32))
-        self._tfs.append(tfs.astype(np.float32, copy=False))
-        self._sizes.append(sizes.astype(np.int64, copy=False))
-        self._lengths.append(lengths.astype(np.float32, copy=False))
-        self._flat = None
+        self._append(remap, ids, tfs, sizes, lengths)
 
     def finish(self, **kwargs) -> FieldIndex:  # type: ignore[no-untyped-def]
         keys = np.concatenate(self._keys_by_id) if self._keys_by_id else np.zeros(0, np.int64)
